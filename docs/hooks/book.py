@@ -1,0 +1,443 @@
+"""MkDocs hook that turns the chapters into a cross-linked, offline book.
+
+What it does, in build order:
+
+1. ``on_files``: scans every chapter once, in nav order, for labelled display
+   equations (``$$ ... \\label{eq-name} $$``) and Entangled fragments
+   (``{.python #name}``); scans the tangled package's docstrings for the
+   equations each function implements (``[...][eq-name]`` links).
+2. ``on_page_markdown``: gives each labelled equation an anchor (``#eq-name``),
+   a number ``(chapter.k)``, and a line naming the function that implements it
+   and the test that checks it; expands ``<!-- equation-checks -->`` into the
+   table of the verification chapter.
+3. ``on_page_content``: typesets all math with KaTeX at build time (a pinned npm
+   package driven by one long-lived ``node`` process), so pages carry no math
+   JavaScript and read offline; a TeX error is a warning, which fails
+   ``mkdocs build --strict``. Turns ``<<fragment>>`` references in code blocks
+   into links to the fragment's definition.
+   Warns (and so fails a strict build) when TeX is left untypeset in the prose,
+   e.g. a ``$$`` block glued to the paragraph above it.
+4. ``on_post_build``: copies KaTeX's CSS and fonts into the site.
+
+Under ``mkdocs serve`` the hook also runs ``entangled tangle`` before each
+build, so that the API reference shows the code of the chapters being edited.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mkdocs.utils import get_relative_url
+
+log = logging.getLogger("mkdocs.hooks.book")
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "mnist_math"
+REGISTRY = ROOT / "tests" / "equation_registry.py"
+KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
+RENDERER = Path(__file__).with_name("katex-render.cjs")
+
+LABEL_RE = re.compile(r"\\label\{(eq-[a-z0-9-]+)\}")
+FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
+FRAGMENT_RE = re.compile(r"^\s*```+\s*\{[^}]*#([A-Za-z0-9_-]+)[^}]*\}")
+EQ_LINK_RE = re.compile(r"\]\[(eq-[a-z0-9-]+)\]")
+NAV_NUMBER_RE = re.compile(r"^\s*(\d+)\.")
+
+
+@dataclass
+class Equation:
+    name: str
+    page: str  # src_uri of the chapter that labels it
+    number: str
+    tex: str
+    implementers: list[str] = field(default_factory=list)
+
+
+class Book:
+    def __init__(self) -> None:
+        self.equations: dict[str, Equation] = {}
+        self.fragments: dict[str, str] = {}
+        self.checks: dict[str, tuple[str, str]] = {}
+
+
+BOOK = Book()
+
+
+# --------------------------------------------------------------------------
+# KaTeX, one node process per build
+
+
+class Katex:
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, bool], tuple[str | None, str | None]] = {}
+
+    def _start(self) -> subprocess.Popen[str]:
+        if not (KATEX_DIST / "katex.min.css").exists():
+            raise RuntimeError(
+                "KaTeX is not installed: run `npm ci` in the repository root "
+                "(package-lock.json pins it)."
+            )
+        node = shutil.which("node")
+        if node is None:
+            raise RuntimeError(
+                "Node.js is not installed: the book typesets its math at build time with "
+                "KaTeX, which needs `node` on PATH."
+            )
+        return subprocess.Popen(
+            [node, str(RENDERER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            cwd=ROOT,
+        )
+
+    def render(self, tex: str, display: bool) -> tuple[str | None, str | None]:
+        key = (tex, display)
+        if key in self._cache:
+            return self._cache[key]
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._proc = self._start()
+            assert self._proc.stdin is not None and self._proc.stdout is not None
+            self._proc.stdin.write(json.dumps({"tex": tex, "display": display}) + "\n")
+            self._proc.stdin.flush()
+            line = self._proc.stdout.readline()
+            if not line:
+                self._proc = None
+                raise RuntimeError(f"the KaTeX renderer ({RENDERER.name}) stopped unexpectedly")
+            answer = json.loads(line)
+        result = (answer.get("html"), answer.get("error"))
+        self._cache[key] = result
+        return result
+
+    def close(self) -> None:
+        with self._lock:
+            if self._proc is not None:
+                self._proc.stdin.close()  # type: ignore[union-attr]
+                try:
+                    self._proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self._proc.kill()
+                    self._proc.wait()
+                self._proc = None
+
+
+KATEX = Katex()
+
+
+# --------------------------------------------------------------------------
+# Scanning the chapters, the package and the registry of checks
+
+
+def _outside_fences(lines: list[str]):
+    """Yield (index, line) for the lines that are not inside a code fence."""
+    fence: str | None = None
+    for i, line in enumerate(lines):
+        m = FENCE_RE.match(line)
+        if m:
+            marker = m.group(1)
+            if fence is None:
+                fence = marker[0] * len(marker)
+                continue
+            if marker.startswith(fence) and line.strip() == marker:
+                fence = None
+                continue
+        if fence is None:
+            yield i, line
+
+
+def _display_blocks(lines: list[str]):
+    """Yield (start, end, tex) for each ``$$``-fenced display block outside code."""
+    start: int | None = None
+    body: list[str] = []
+    for i, line in _outside_fences(lines):
+        if line.strip() == "$$":
+            if start is None:
+                start, body = i, []
+            else:
+                yield start, i, "\n".join(body)
+                start = None
+        elif start is not None:
+            body.append(line)
+
+
+def _chapter_numbers(nav, numbers: dict[str, str]) -> None:
+    for item in nav or []:
+        if isinstance(item, dict):
+            for title, target in item.items():
+                if isinstance(target, str):
+                    m = NAV_NUMBER_RE.match(title)
+                    numbers[target] = m.group(1) if m else ""
+                else:
+                    _chapter_numbers(target, numbers)
+        elif isinstance(item, str):
+            numbers.setdefault(item, "")
+
+
+def _implementers() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.glob("*.py")):
+        module = f"mnist_math.{path.stem}"
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except SyntaxError as error:
+            log.warning(f"cannot read the docstrings of {path.name}: {error}")
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                doc = ast.get_docstring(node) or ""
+                for name in EQ_LINK_RE.findall(doc):
+                    found.setdefault(name, []).append(f"{module}.{node.name}")
+    return found
+
+
+def _checks() -> dict[str, tuple[str, str]]:
+    """Read ``EQUATION_CHECKS`` from the test registry without importing tests."""
+    if not REGISTRY.exists():
+        return {}
+    tree = ast.parse(REGISTRY.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == "EQUATION_CHECKS" for t in targets):
+                return ast.literal_eval(node.value)
+    return {}
+
+
+def on_files(files, config):
+    numbers: dict[str, str] = {}
+    _chapter_numbers(config["nav"], numbers)
+    BOOK.equations.clear()
+    BOOK.fragments.clear()
+    docs_dir = Path(config["docs_dir"])
+    for src_uri in numbers:
+        path = docs_dir / src_uri
+        if not path.exists() or path.suffix != ".md":
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        count = 0
+        for _start, _end, tex in _display_blocks(lines):
+            m = LABEL_RE.search(tex)
+            if not m:
+                continue
+            count += 1
+            chapter = numbers[src_uri] or "A"
+            name = m.group(1)
+            if name in BOOK.equations:
+                log.warning(f"equation label '{name}' is defined twice ({src_uri})")
+            BOOK.equations[name] = Equation(
+                name=name,
+                page=src_uri,
+                number=f"{chapter}.{count}",
+                tex=LABEL_RE.sub("", tex).strip(),
+            )
+        for i, line in enumerate(lines):
+            m = FRAGMENT_RE.match(line)
+            if m:
+                BOOK.fragments[m.group(1)] = src_uri
+    for name, functions in _implementers().items():
+        if name in BOOK.equations:
+            BOOK.equations[name].implementers = functions
+        else:
+            log.warning(f"a docstring links to equation '{name}', which no chapter labels")
+    BOOK.checks = _checks()
+    return files
+
+
+# --------------------------------------------------------------------------
+# Markdown: anchors, numbers, implementation lines, the table of checks
+
+
+def _relative(from_page: str, to_page: str) -> str:
+    depth = from_page.count("/")
+    return "../" * depth + to_page
+
+
+def _implementation_line(eq: Equation, page_uri: str, indent: str) -> str:
+    parts = []
+    if eq.implementers:
+        links = ", ".join(f"[`{q.rsplit('.', 1)[1]}`][{q}]" for q in eq.implementers)
+        parts.append(f"Implemented by {links}")
+    if eq.name in BOOK.checks:
+        target = _relative(page_uri, "verification.md")
+        parts.append(f"[checked against autograd]({target}#check-{eq.name})")
+    if not parts:
+        return ""
+    return f"{indent}{' · '.join(parts)}\n{indent}{{: .eq-impl }}\n"
+
+
+def _checks_table(page_uri: str) -> str:
+    rows = [
+        "| Eq. | Formula | Implemented by | Checked by |",
+        "|---|---|---|---|",
+    ]
+    for eq in BOOK.equations.values():
+        target = _relative(page_uri, eq.page)
+        impl = ", ".join(f"[`{q.rsplit('.', 1)[1]}`][{q}]" for q in eq.implementers) or "—"
+        test, how = BOOK.checks.get(eq.name, ("", "**no check**"))
+        tex = " ".join(eq.tex.split()).replace("|", "\\vert ")
+        check = f"`{test}`: {how}" if test else how
+        rows.append(
+            f"| [](){{#check-{eq.name}}}[({eq.number})]({target}#{eq.name}) "
+            f"| ${tex}$ | {impl} | {check} |"
+        )
+    return "\n".join(rows)
+
+
+def on_page_markdown(markdown, page, config, files):
+    page_uri = page.file.src_uri
+    lines = markdown.splitlines()
+    replacements: list[tuple[int, int, str]] = []
+    for start, end, tex in _display_blocks(lines):
+        m = LABEL_RE.search(tex)
+        if not m:
+            continue
+        eq = BOOK.equations.get(m.group(1))
+        if eq is None or eq.page != page_uri:
+            continue
+        indent = re.match(r"\s*", lines[start]).group(0)
+        body = LABEL_RE.sub("", tex).rstrip()
+        block = (
+            f"{indent}[](){{#{eq.name}}}\n\n"
+            f"{indent}$$\n{body} \\tag{{{eq.number}}}\n{indent}$$\n\n"
+            + _implementation_line(eq, page_uri, indent)
+        )
+        replacements.append((start, end, block))
+    for start, end, block in reversed(replacements):
+        lines[start : end + 1] = block.rstrip("\n").split("\n")
+    markdown = "\n".join(lines) + "\n"
+    if "<!-- equation-checks -->" in markdown:
+        markdown = markdown.replace("<!-- equation-checks -->", _checks_table(page_uri))
+    return markdown
+
+
+# --------------------------------------------------------------------------
+# HTML: KaTeX and fragment links
+
+DISPLAY_RE = re.compile(r'<div class="arithmatex">\\\[(.*?)\\\]</div>', re.S)
+INLINE_RE = re.compile(r'<span class="arithmatex">\\\((.*?)\\\)</span>', re.S)
+# The empty autorefs anchor ``[](){#eq-x}`` before a display equation becomes the
+# equation's own id, so that ``#eq-x`` lands on (and highlights) the formula.
+ANCHOR_RE = re.compile(
+    r'<p><a href="" id="(eq-[a-z0-9-]+)"></a></p>\s*<div class="math-display">'
+)
+# Other autorefs anchors (``[](){#check-eq-x}``) need no empty link around them.
+EMPTY_ANCHOR_RE = re.compile(r'<a href="" id="([^"]+)"></a>')
+# What must never reach a reader: TeX that arithmatex did not pick up.
+PROSE_SKIP_RE = re.compile(
+    r"<(pre|code|script|style|textarea)\b.*?</\1>|"
+    r'<div class="arithmatex">.*?</div>|<span class="arithmatex">.*?</span>',
+    re.S,
+)
+RAW_TEX_RE = re.compile(r"\$\$|\\[\[\]()]|\\(?:frac|begin|end|sum|mathbf|partial|label|tag)\b")
+STRAY_DOLLAR_RE = re.compile(r'\$<span class="arithmatex">|\\\)</span>\$')
+CODE_RE = re.compile(r"(<code[^>]*>)(.*?)(</code>)", re.S)
+REF_RE = re.compile(r"&lt;&lt;((?:(?!&gt;&gt;|\n).)+?)&gt;&gt;")
+TAG_RE = re.compile(r"<[^>]+>")
+
+
+def _katex(page_uri: str, display: bool):
+    def replace(m: re.Match) -> str:
+        tex = html.unescape(m.group(1)).strip()
+        rendered, error = KATEX.render(tex, display)
+        if error is not None:
+            log.warning(f"{page_uri}: KaTeX could not typeset {tex!r}: {error}")
+            return f'<code class="math-error">{html.escape(tex)}</code>'
+        return f'<div class="math-display">{rendered}</div>' if display else rendered
+
+    return replace
+
+
+def _fragment_links(page, files):
+    def link_code(m: re.Match) -> str:
+        def link_ref(r: re.Match) -> str:
+            name = TAG_RE.sub("", r.group(1)).strip()
+            target = BOOK.fragments.get(name)
+            target_file = files.get_file_from_path(target) if target else None
+            if target_file is None:
+                return r.group(0)
+            href = "" if target == page.file.src_uri else get_relative_url(target_file.url, page.url)
+            return (
+                f'<a class="fragment-ref" href="{href}#{name}" title="go to fragment {name}">'
+                f"&lt;&lt;{name}&gt;&gt;</a>"
+            )
+
+        return m.group(1) + REF_RE.sub(link_ref, m.group(2)) + m.group(3)
+
+    return link_code
+
+
+def _check_untypeset(page_uri: str, html_text: str) -> None:
+    """Warn about TeX that would reach the reader as raw text."""
+    if STRAY_DOLLAR_RE.search(html_text):
+        log.warning(
+            f"{page_uri}: a '$' is glued to inline math (inline $$...$$ is not supported: "
+            "put display math on its own lines, with a blank line before and after)"
+        )
+    prose = html.unescape(TAG_RE.sub(" ", PROSE_SKIP_RE.sub(" ", html_text)))
+    for m in RAW_TEX_RE.finditer(prose):
+        context = " ".join(prose[max(0, m.start() - 40) : m.end() + 40].split())
+        log.warning(
+            f"{page_uri}: TeX left untypeset near {context!r} (display math needs `$$` "
+            "alone on its own lines, with a blank line before and after the block)"
+        )
+        break
+
+
+def on_page_content(html_text, page, config, files):
+    page_uri = page.file.src_uri
+    _check_untypeset(page_uri, html_text)
+    html_text = DISPLAY_RE.sub(_katex(page_uri, True), html_text)
+    html_text = INLINE_RE.sub(_katex(page_uri, False), html_text)
+    html_text = ANCHOR_RE.sub(r'<div class="math-display" id="\1">', html_text)
+    html_text = EMPTY_ANCHOR_RE.sub(r'<a id="\1"></a>', html_text)
+    html_text = CODE_RE.sub(_fragment_links(page, files), html_text)
+    return html_text
+
+
+def on_startup(command, dirty):
+    # Hooks are reloaded with the config on every rebuild of `mkdocs serve`;
+    # the environment is how this module remembers which command runs.
+    os.environ["MNIST_MATH_MKDOCS_COMMAND"] = command
+
+
+def on_pre_build(config):
+    """Under `mkdocs serve`, tangle the chapters first (the API reference reads the package)."""
+    if os.environ.get("MNIST_MATH_MKDOCS_COMMAND") != "serve":
+        return
+    entangled = Path(sys.executable).with_name("entangled")
+    if not entangled.exists():
+        log.warning("`entangled` is not installed next to mkdocs: the package was not re-tangled")
+        return
+    result = subprocess.run(
+        [str(entangled), "tangle"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    for line in (result.stdout + result.stderr).splitlines():
+        if re.search(r"\b(WARNING|ERROR|Missing)\b", line):
+            log.warning(f"entangled tangle: {line.strip()}")
+
+
+def on_post_build(config):
+    KATEX.close()  # one renderer per build: `mkdocs serve` reloads this module per rebuild
+    target = Path(config["site_dir"]) / "assets" / "katex"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(KATEX_DIST / "katex.min.css", target / "katex.min.css")
+    shutil.copytree(KATEX_DIST / "fonts", target / "fonts", dirs_exist_ok=True)
+
+
+def on_shutdown():
+    KATEX.close()

@@ -1,0 +1,99 @@
+# ~/~ begin <<docs/forward.md#mnist_math/forward.py>>[init]
+"""Forward propagation: the parameters of the network and one pass through it.
+
+Tangled from the book's chapter "2. Forward propagation" (docs/forward.md).
+"""
+
+import numpy as np
+
+from ._checks import check_matrix, check_params
+from .activations import relu, softmax
+
+# ~/~ begin <<docs/forward.md#forward-init-params>>[init]
+def init_params(
+    n_in: int = 784,
+    n_hidden: int = 10,
+    n_out: int = 10,
+    *,
+    seed: int = 0,
+    scheme: str = "uniform",
+    dtype: type = np.float64,
+) -> dict[str, np.ndarray]:
+    """Draw the initial weights and biases of the 784 → h → 10 network.
+
+    ``scheme="uniform"`` is the seed's: every entry of ``W1, b1, W2, b2`` is drawn from
+    U(-0.5, 0.5), in that order, from ``np.random.default_rng(seed)``. ``scheme="he"`` draws
+    the weights from N(0, 2 / fan_in) and sets the biases to zero.
+
+    Args:
+        n_in: Inputs per example (784 pixels for MNIST).
+        n_hidden: Hidden units $h$.
+        n_out: Output units $k$, one per class.
+        seed: Seed of the random generator; the same seed gives the same arrays.
+        scheme: ``"uniform"`` (the seed's) or ``"he"``.
+        dtype: Floating-point dtype of the arrays.
+
+    Returns:
+        ``{"W1": (n_hidden, n_in), "b1": (n_hidden, 1), "W2": (n_out, n_hidden),
+        "b2": (n_out, 1)}``, arrays of ``dtype``.
+
+    Raises:
+        ValueError: a size is not a positive integer or the scheme is unknown.
+    """
+    for name, size in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
+        if not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"{name} must be a positive integer, got {size!r}")
+    rng = np.random.default_rng(seed)
+    shapes = {"W1": (n_hidden, n_in), "b1": (n_hidden, 1), "W2": (n_out, n_hidden), "b2": (n_out, 1)}
+    if scheme == "uniform":
+        params = {name: rng.uniform(-0.5, 0.5, size=shape) for name, shape in shapes.items()}
+    elif scheme == "he":
+        params = {
+            "W1": rng.normal(0.0, np.sqrt(2.0 / n_in), size=shapes["W1"]),
+            "b1": np.zeros(shapes["b1"]),
+            "W2": rng.normal(0.0, np.sqrt(2.0 / n_hidden), size=shapes["W2"]),
+            "b2": np.zeros(shapes["b2"]),
+        }
+    else:
+        raise ValueError(f"scheme must be 'uniform' or 'he', got {scheme!r}")
+    return {name: array.astype(dtype) for name, array in params.items()}
+# ~/~ end
+
+# ~/~ begin <<docs/forward.md#forward-prop>>[init]
+def forward_prop(
+    params: dict[str, np.ndarray], X: np.ndarray, *, validate: bool = True
+) -> dict[str, np.ndarray]:
+    r"""Run the network forward on a batch of examples stored as columns.
+
+    Implements [eq. Z1][eq-z1], [A1][eq-a1], [Z2][eq-z2] and [A2][eq-a2]:
+
+    $$
+    \begin{aligned}
+    Z^{[1]} &= W^{[1]} X + b^{[1]}, & A^{[1]} &= \max(0, Z^{[1]}), \\
+    Z^{[2]} &= W^{[2]} A^{[1]} + b^{[2]}, & A^{[2]} &= \operatorname{softmax}(Z^{[2]}).
+    \end{aligned}
+    $$
+
+    Args:
+        params: ``W1`` (h, n), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1), floats.
+        X: Inputs, shape (n, m), one example per column, finite floats.
+        validate: Check ``params`` and ``X`` first. The training loop checks its data once
+            and passes ``False``, which skips a full scan of ``X`` on every iteration.
+
+    Returns:
+        The cache ``{"Z1": (h, m), "A1": (h, m), "Z2": (k, m), "A2": (k, m)}``; each column
+        of ``A2`` sums to 1.
+
+    Raises:
+        TypeError, ValueError: ``params`` or ``X`` do not have the shapes above.
+    """
+    if validate:
+        params = check_params(params)
+        X = check_matrix("X", X, rows=params["W1"].shape[1])
+    Z1 = params["W1"] @ X + params["b1"]
+    A1 = relu(Z1)
+    Z2 = params["W2"] @ A1 + params["b2"]
+    A2 = softmax(Z2)
+    return {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
+# ~/~ end
+# ~/~ end

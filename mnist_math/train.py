@@ -1,0 +1,163 @@
+# ~/~ begin <<docs/gradient-descent.md#mnist_math/train.py>>[init]
+"""Gradient descent: the update rule, the training loop, predictions and accuracy.
+
+Tangled from the book's chapter "6. Gradient descent" (docs/gradient-descent.md).
+"""
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ._checks import check_labels, check_matrix, check_params
+from .backward import backward_prop
+from .forward import forward_prop, init_params
+from .loss import cross_entropy
+
+# ~/~ begin <<docs/gradient-descent.md#gd-update>>[init]
+def update_params(
+    params: dict[str, np.ndarray], grads: dict[str, np.ndarray], lr: float
+) -> dict[str, np.ndarray]:
+    r"""One gradient-descent step; returns new arrays and leaves ``params`` untouched.
+
+    Implements [the update rule][eq-update]: $W \leftarrow W - \alpha\, dW$ and
+    $b \leftarrow b - \alpha\, db$ for both layers.
+
+    Args:
+        params: ``W1`` (h, n), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1).
+        grads: ``dW1, db1, dW2, db2`` with the shapes of the parameters (as returned by
+            ``backward_prop``).
+        lr: Learning rate $\alpha > 0$.
+
+    Returns:
+        The updated parameters, a new dict of new arrays.
+
+    Raises:
+        ValueError: ``lr`` is not a positive finite number or a gradient has the wrong shape.
+    """
+    if not np.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    new_params = {}
+    for name in ("W1", "b1", "W2", "b2"):
+        gradient = grads["d" + name]
+        if gradient.shape != params[name].shape:
+            raise ValueError(f"d{name} has shape {gradient.shape}, {name} has {params[name].shape}")
+        new_params[name] = params[name] - lr * gradient
+    return new_params
+# ~/~ end
+
+# ~/~ begin <<docs/gradient-descent.md#gd-predict>>[init]
+def get_predictions(A2: np.ndarray) -> np.ndarray:
+    """The most probable class of each column (the seed's name for the argmax).
+
+    Args:
+        A2: Probabilities or logits, shape (k, m).
+
+    Returns:
+        Predicted labels, shape (m,), int64.
+    """
+    return np.argmax(check_matrix("A2", A2), axis=0).astype(np.int64)
+
+
+def predict(params: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
+    """Predicted digit for every column of ``X``: a forward pass and an argmax.
+
+    Args:
+        params: ``W1, b1, W2, b2`` as returned by ``init_params`` or ``gradient_descent``.
+        X: Inputs, shape (n, m), one example per column.
+
+    Returns:
+        Predicted labels, shape (m,), int64.
+    """
+    return get_predictions(forward_prop(params, X)["A2"])
+
+
+def accuracy(predictions: np.ndarray, Y: np.ndarray) -> float:
+    """Fraction of predictions equal to the labels.
+
+    Args:
+        predictions: Predicted labels, shape (m,), integers.
+        Y: True labels, shape (m,), integers.
+
+    Returns:
+        A float in [0, 1].
+
+    Raises:
+        ValueError: the two arrays differ in length or are empty.
+    """
+    predictions = np.asarray(predictions)
+    Y = np.asarray(Y)
+    if predictions.shape != Y.shape or predictions.ndim != 1:
+        raise ValueError(f"predictions {predictions.shape} and Y {Y.shape} must both be (m,)")
+    if Y.size == 0:
+        raise ValueError("accuracy of an empty set of predictions is undefined")
+    return float(np.mean(predictions == Y))
+# ~/~ end
+
+# ~/~ begin <<docs/gradient-descent.md#gd-loop>>[init]
+def gradient_descent(
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    lr: float = 0.1,
+    iterations: int = 500,
+    n_hidden: int = 10,
+    seed: int = 0,
+    scheme: str = "uniform",
+    params: dict[str, np.ndarray] | None = None,
+    record_every: int = 10,
+    progress: bool = False,
+) -> tuple[dict[str, np.ndarray], dict[str, list]]:
+    """Train the network by full-batch gradient descent, the seed's way.
+
+    Each iteration runs ``forward_prop``, ``backward_prop`` and ``update_params``
+    ([the update rule][eq-update]) on all m examples.
+
+    Args:
+        X: Training inputs, shape (n, m), floats in [0, 1]; its dtype is the training dtype.
+        Y: Training labels, shape (m,), integers in 0..9.
+        lr: Learning rate $\\alpha$.
+        iterations: Number of gradient steps.
+        n_hidden: Hidden units $h$ (ignored when ``params`` is given).
+        seed: Seed of ``init_params``.
+        scheme: Initialisation scheme of ``init_params``.
+        params: Start from these parameters instead of ``init_params(...)``.
+        record_every: Record loss and training accuracy every this many iterations.
+        progress: Show a progress bar with the loss and accuracy.
+
+    Returns:
+        ``(params, history)``: the trained ``W1, b1, W2, b2`` and
+        ``{"iteration": [...], "loss": [...], "accuracy": [...]}``, recorded at iterations
+        0, record_every, 2·record_every, ... and at the last iteration, each value
+        measured before that iteration's update.
+
+    Raises:
+        TypeError, ValueError: invalid data, labels, parameters or settings.
+    """
+    X = check_matrix("X", X)
+    if not np.issubdtype(X.dtype, np.floating):
+        X = X.astype(np.float64)
+    Y = check_labels("Y", Y, n_classes=10, m=X.shape[1])
+    if not isinstance(iterations, (int, np.integer)) or iterations < 1:
+        raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
+    if not isinstance(record_every, (int, np.integer)) or record_every < 1:
+        raise ValueError(f"record_every must be a positive integer, got {record_every!r}")
+    if params is None:
+        params = init_params(X.shape[0], n_hidden, 10, seed=seed, scheme=scheme, dtype=X.dtype)
+    params = check_params(params)
+    if params["W1"].shape[1] != X.shape[0]:
+        raise ValueError(f"W1 has {params['W1'].shape[1]} columns but X has {X.shape[0]} rows")
+    history: dict[str, list] = {"iteration": [], "loss": [], "accuracy": []}
+    bar = tqdm(range(iterations), desc="training", unit="it", disable=not progress)
+    for i in bar:
+        cache = forward_prop(params, X, validate=False)
+        if i % record_every == 0 or i == iterations - 1:
+            loss = cross_entropy(cache["A2"], Y)
+            acc = float(np.mean(np.argmax(cache["A2"], axis=0) == Y))
+            history["iteration"].append(i)
+            history["loss"].append(loss)
+            history["accuracy"].append(acc)
+            bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.2%}")
+        grads = backward_prop(params, cache, X, Y, validate=False)
+        params = update_params(params, grads, lr)
+    return params, history
+# ~/~ end
+# ~/~ end

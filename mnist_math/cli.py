@@ -95,7 +95,7 @@ def run_train(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - start
     train_acc = accuracy(predict(params, X_train), Y_train)
     test_acc = accuracy(predict(params, X_test), Y_test)
-    print(f"Final training loss: {history['loss'][-1]:.4f}")
+    print(f"Training loss at the last iteration: {history['loss'][-1]:.4f}")
     print(f"Training accuracy: {train_acc:.2%}")
     print(f"Test accuracy: {test_acc:.2%}")
     print(f"Time: {elapsed:.1f} s")

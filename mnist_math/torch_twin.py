@@ -1,0 +1,378 @@
+# ~/~ begin <<docs/pytorch.md#mnist_math/torch_twin.py>>[init]
+"""The PyTorch twin of the book's network ([chapter 8, "The PyTorch twin"][torch-twin]).
+
+The same 784 -> h -> 10 network as the NumPy chapters, written with ``torch.nn``, trained
+with autograd and ``torch.optim``, started from the same NumPy initial weights and handing
+its weights back in the book's layout.
+"""
+
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from ._checks import check_labels, check_matrix, check_params
+from .forward import init_params
+
+# ~/~ begin <<docs/pytorch.md#torch-model>>[init]
+class TwoLayerNet(nn.Module):
+    """The book's 784 -> h -> 10 network as a PyTorch module, one example per row.
+
+    See [the same network, on rows][torch-layout]: ``linear1.weight`` is the book's ``W1``
+    with the same ``(h, n_in)`` layout and ``linear1.bias`` is ``b1`` flattened to ``(h,)``;
+    likewise ``linear2`` holds ``W2, b2``. The module returns the logits ``Z2`` (one row per
+    example); the softmax of chapter 3 is applied inside the loss, ``F.cross_entropy``.
+
+    Args:
+        n_in: Number of inputs (784 pixels for MNIST).
+        n_hidden: Number of hidden units h.
+        n_out: Number of classes (10 digits).
+        device: Where the weights live (``"cpu"``, ``"cuda"``, ``"mps"`` or a ``torch.device``).
+        dtype: Floating-point type of the weights, ``torch.float64`` or ``torch.float32``.
+    """
+
+    def __init__(
+        self,
+        n_in: int = 784,
+        n_hidden: int = 10,
+        n_out: int = 10,
+        *,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        self.linear1 = nn.Linear(n_in, n_hidden, device=device, dtype=dtype)
+        self.linear2 = nn.Linear(n_hidden, n_out, device=device, dtype=dtype)
+
+    def forward(self, X_rows: torch.Tensor) -> torch.Tensor:
+        r"""Return the logits of a batch of examples.
+
+        $$
+        Z_1^\top = X^\top W_1^\top + b_1^\top, \quad A_1^\top = \mathrm{ReLU}(Z_1^\top), \quad
+        Z_2^\top = A_1^\top W_2^\top + b_2^\top
+        $$
+
+        Args:
+            X_rows: Inputs of shape ``(m, n_in)``, one example per row (the transpose of the
+                book's ``X``), floating point of the module's dtype.
+
+        Returns:
+            The logits ``Z2`` of shape ``(m, n_out)``: the transpose of the book's ``Z2``.
+        """
+        Z1 = self.linear1(X_rows)
+        A1 = torch.relu(Z1)
+        Z2 = self.linear2(A1)
+        return Z2
+# ~/~ end
+
+# ~/~ begin <<docs/pytorch.md#torch-to-model>>[init]
+def to_torch_model(
+    params: Mapping[str, np.ndarray],
+    *,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype | str | None = None,
+) -> TwoLayerNet:
+    """Build a [`TwoLayerNet`][mnist_math.torch_twin.TwoLayerNet] holding the book's weights.
+
+    The weights keep their ``(out, in)`` layout; the biases ``(out, 1)`` become ``(out,)``.
+
+    Args:
+        params: ``{"W1": (h, n_in), "b1": (h, 1), "W2": (n_out, h), "b2": (n_out, 1)}``,
+            float arrays as returned by `init_params`.
+        device: Device of the new module: ``"cpu"`` (the default), ``"cuda"``, ``"mps"``,
+            ``"auto"`` or a ``torch.device`` (see `select_device`).
+        dtype: ``"float64"``, ``"float32"`` or a torch dtype; by default the dtype of ``W1``.
+
+    Returns:
+        A new module whose ``linear1.weight`` equals ``W1``, ``linear1.bias`` equals
+        ``b1[:, 0]``, and so on.
+
+    Raises:
+        TypeError: ``params`` is not a dict of real arrays.
+        ValueError: a key is missing, the shapes do not chain, or the device or dtype is unknown.
+        RuntimeError: the device is not available on this machine.
+    """
+    params = check_params(params)
+    torch_device = select_device(device)
+    if dtype is None:
+        dtype = str(params["W1"].dtype)
+    torch_dtype = select_dtype(dtype, torch_device)
+    n_hidden, n_in = params["W1"].shape
+    n_out = params["W2"].shape[0]
+    model = TwoLayerNet(n_in, n_hidden, n_out, device=torch_device, dtype=torch_dtype)
+    with torch.no_grad():
+        for layer, W, b in ((model.linear1, "W1", "b1"), (model.linear2, "W2", "b2")):
+            layer.weight.copy_(torch.as_tensor(params[W]))
+            layer.bias.copy_(torch.as_tensor(params[b][:, 0]))
+    return model
+# ~/~ end
+
+# ~/~ begin <<docs/pytorch.md#torch-to-numpy>>[init]
+def to_numpy_params(model: TwoLayerNet) -> dict[str, np.ndarray]:
+    """Return the weights of a model in the book's layout, as new NumPy arrays.
+
+    Args:
+        model: A module on any device, of any floating-point dtype.
+
+    Returns:
+        ``{"W1": (h, n_in), "b1": (h, 1), "W2": (n_out, h), "b2": (n_out, 1)}``, new NumPy
+        arrays of the module's dtype (float64 or float32), on the CPU.
+    """
+    params = {}
+    for layer, W, b in ((model.linear1, "W1", "b1"), (model.linear2, "W2", "b2")):
+        params[W] = layer.weight.detach().cpu().numpy().copy()
+        params[b] = layer.bias.detach().cpu().numpy().reshape(-1, 1).copy()
+    return params
+# ~/~ end
+
+# ~/~ begin <<docs/pytorch.md#torch-device>>[init]
+DEVICE_NAMES = "'auto', 'cpu', 'cuda', 'cuda:<index>' or 'mps'"
+
+
+def select_device(name: torch.device | str = "auto") -> torch.device:
+    """Return the torch device to train on.
+
+    Args:
+        name: ``"auto"`` picks CUDA if available, then MPS, then the CPU; ``"cpu"``,
+            ``"cuda"``, ``"cuda:<index>"`` and ``"mps"`` ask for that device; a
+            ``torch.device`` is checked the same way.
+
+    Returns:
+        The device, with an explicit index for CUDA (``cuda:0``).
+
+    Raises:
+        ValueError: ``name`` is not a device name.
+        RuntimeError: the device exists in PyTorch but not on this machine.
+    """
+    if isinstance(name, str) and name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", torch.cuda.current_device())
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"unknown device {name!r}: use {DEVICE_NAMES}") from error
+    if device.type == "cpu":
+        return device
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            if torch.version.cuda is None:
+                reason = f"this PyTorch ({torch.__version__}) was built without CUDA"
+            else:
+                reason = "no CUDA GPU was found"
+            raise RuntimeError(
+                f"device {name!r} was requested but CUDA is not available: {reason}; "
+                "use device='cpu' or 'auto'"
+            )
+        index = torch.cuda.current_device() if device.index is None else device.index
+        count = torch.cuda.device_count()
+        if index >= count:
+            raise RuntimeError(f"device {name!r} was requested but there are {count} CUDA GPU(s)")
+        return torch.device("cuda", index)
+    if device.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise RuntimeError(
+                f"device {name!r} was requested but MPS is not available (it needs an "
+                "Apple-silicon Mac and a PyTorch built with MPS); use device='cpu' or 'auto'"
+            )
+        return device
+    raise ValueError(f"unsupported device {name!r}: use {DEVICE_NAMES}")
+# ~/~ end
+
+# ~/~ begin <<docs/pytorch.md#torch-dtype>>[init]
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+def select_dtype(dtype: torch.dtype | str, device: torch.device) -> torch.dtype:
+    """Return the torch floating-point type for ``dtype``, checked against ``device``.
+
+    Args:
+        dtype: ``"float64"``, ``"float32"``, or the matching torch dtype.
+        device: The device the tensors will live on.
+
+    Returns:
+        ``torch.float64`` or ``torch.float32``.
+
+    Raises:
+        ValueError: another dtype, or float64 on MPS.
+    """
+    if isinstance(dtype, torch.dtype):
+        torch_dtype = dtype
+    elif isinstance(dtype, str) and dtype in DTYPES:
+        torch_dtype = DTYPES[dtype]
+    else:
+        torch_dtype = None
+    if torch_dtype not in DTYPES.values():
+        raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+    if device.type == "mps" and torch_dtype == torch.float64:
+        raise ValueError("MPS does not support float64: use dtype='float32' on this device")
+    return torch_dtype
+# ~/~ end
+
+# ~/~ begin <<docs/pytorch.md#torch-minibatches>>[init]
+def minibatches(
+    m: int, batch_size: int, *, generator: torch.Generator
+) -> Iterator[torch.Tensor]:
+    """Yield index tensors of mini-batches forever, reshuffling after each pass over the data.
+
+    Args:
+        m: Number of examples.
+        batch_size: Examples per batch, ``1 .. m``; the last batch of a pass has
+            ``m % batch_size`` examples when that is not zero.
+        generator: A seeded CPU generator; the same seed gives the same batches everywhere.
+
+    Yields:
+        CPU ``int64`` tensors of shape ``(batch_size,)`` (or shorter at the end of a pass).
+    """
+    while True:
+        permutation = torch.randperm(m, generator=generator)
+        for start in range(0, m, batch_size):
+            yield permutation[start : start + batch_size]
+# ~/~ end
+
+# ~/~ begin <<docs/pytorch.md#torch-train>>[init]
+OPTIMIZERS = ("sgd", "adam")
+
+
+def _is_count(value: object) -> bool:
+    """Whether ``value`` is an integer >= 1 (and not a bool)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+
+
+def train_torch(
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    lr: float = 0.1,
+    iterations: int = 500,
+    n_hidden: int = 10,
+    seed: int = 0,
+    optimizer: str = "sgd",
+    batch_size: int | None = None,
+    device: torch.device | str = "auto",
+    dtype: torch.dtype | str = "float64",
+    params: Mapping[str, np.ndarray] | None = None,
+    record_every: int = 10,
+    progress: bool = False,
+) -> tuple[dict[str, np.ndarray], dict[str, list], str]:
+    """Train the book's network with PyTorch autograd and ``torch.optim``.
+
+    The twin of [`gradient_descent`][mnist_math.train.gradient_descent]: by default it starts
+    from ``init_params(n_in, n_hidden, 10, seed=seed)`` and runs full-batch SGD, which gives
+    the same weights as the NumPy trainer up to rounding. One iteration is one optimizer step;
+    with ``batch_size`` it uses one mini-batch, drawn without replacement from a permutation
+    of the examples that is redrawn (seeded by ``seed``) after every pass over the data.
+
+    Args:
+        X: Inputs of shape ``(n_in, m)``, one example per column, real numbers (the book's
+            layout; they are transposed to rows on the device).
+        Y: Labels of shape ``(m,)``, integers in ``0 .. 9``.
+        lr: Learning rate, positive.
+        iterations: Number of optimizer steps, at least 1.
+        n_hidden: Hidden units h, used when ``params`` is not given.
+        seed: Seed of the NumPy initial weights and of the mini-batch shuffling.
+        optimizer: ``"sgd"`` (plain gradient descent, no momentum) or ``"adam"``.
+        batch_size: Examples per step, ``1 .. m``; ``None`` (the default) uses all ``m``.
+        device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``,
+            ``"mps"`` or a ``torch.device``.
+        dtype: ``"float64"`` (the default, as the NumPy chapters) or ``"float32"``.
+        params: Starting weights ``{"W1": (h, n_in), "b1": (h, 1), "W2": (10, h),
+            "b2": (10, 1)}`` (not modified); by default drawn by ``init_params``.
+        record_every: Record the loss and accuracy every that many iterations.
+        progress: Show a progress bar with the iteration, loss and accuracy.
+
+    Returns:
+        ``(params, history, device)``: the trained weights in the book's layout (NumPy
+        arrays of the chosen dtype), ``{"iteration": [...], "loss": [...], "accuracy":
+        [...]}`` with the loss and training accuracy on all ``m`` examples *before* the
+        update of iterations ``0, record_every, 2 * record_every, ...`` and the last one,
+        and the device used, such as ``"cpu"`` or ``"cuda:0"``.
+
+    Raises:
+        TypeError: ``X``, ``Y`` or ``params`` has the wrong type.
+        ValueError: a shape, a label, a knob, the device name or the dtype is invalid.
+        RuntimeError: the requested device is not available on this machine.
+    """
+    # ~/~ begin <<docs/pytorch.md#torch-train-checks>>[init]
+    if params is not None:
+        params = check_params(params)
+        n_in = params["W1"].shape[1]
+        n_out = params["W2"].shape[0]
+    else:
+        n_in = None
+        n_out = 10
+    X = check_matrix("X", X, rows=n_in)
+    m = X.shape[1]
+    Y = check_labels("Y", Y, n_classes=n_out, m=m)
+    if m == 0:
+        raise ValueError("X must hold at least one example (column)")
+    for name, value in (
+        ("iterations", iterations),
+        ("n_hidden", n_hidden),
+        ("record_every", record_every),
+    ):
+        if not _is_count(value):
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    is_real = isinstance(lr, (int, float, np.integer, np.floating)) and not isinstance(lr, bool)
+    if not (is_real and 0 < lr < np.inf):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+    if batch_size is not None and not (_is_count(batch_size) and batch_size <= m):
+        raise ValueError(f"batch_size must be None or an integer in 1..{m} (m), got {batch_size!r}")
+    # ~/~ end
+    # ~/~ begin <<docs/pytorch.md#torch-train-setup>>[init]
+    torch_device = select_device(device)
+    torch_dtype = select_dtype(dtype, torch_device)
+    if params is None:
+        numpy_dtype = np.float64 if torch_dtype == torch.float64 else np.float32
+        params = init_params(X.shape[0], n_hidden, n_out, seed=seed, dtype=numpy_dtype)
+    model = to_torch_model(params, device=torch_device, dtype=torch_dtype)
+    X_rows = torch.as_tensor(X, dtype=torch_dtype, device=torch_device).T.contiguous()
+    Y_rows = torch.as_tensor(Y, dtype=torch.int64, device=torch_device)
+    if optimizer == "sgd":
+        optim = torch.optim.SGD(model.parameters(), lr=lr)
+    else:
+        optim = torch.optim.Adam(model.parameters(), lr=lr)
+    if batch_size is None:
+        batches = None
+    else:
+        generator = torch.Generator(device="cpu").manual_seed(seed)
+        batches = minibatches(m, batch_size, generator=generator)
+    history = {"iteration": [], "loss": [], "accuracy": []}
+    # ~/~ end
+    # ~/~ begin <<docs/pytorch.md#torch-train-loop>>[init]
+    bar = tqdm(range(iterations), desc="training", unit="it", disable=not progress)
+    for iteration in bar:
+        if batches is None:
+            X_batch, Y_batch = X_rows, Y_rows
+        else:
+            index = next(batches).to(torch_device)
+            X_batch, Y_batch = X_rows[index], Y_rows[index]
+        Z2_rows = model(X_batch)
+        loss = F.cross_entropy(Z2_rows, Y_batch)
+        if iteration % record_every == 0 or iteration == iterations - 1:
+            if batches is None:
+                all_logits, all_loss = Z2_rows.detach(), loss.detach()
+            else:
+                with torch.no_grad():
+                    all_logits = model(X_rows)
+                    all_loss = F.cross_entropy(all_logits, Y_rows)
+            correct = (all_logits.argmax(dim=1) == Y_rows).sum().item()
+            history["iteration"].append(iteration)
+            history["loss"].append(all_loss.item())
+            history["accuracy"].append(correct / m)
+            bar.set_postfix(loss=f"{history['loss'][-1]:.4f}", acc=f"{correct / m:.2%}")
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    bar.close()
+    # ~/~ end
+    return to_numpy_params(model), history, str(torch_device)
+# ~/~ end
+# ~/~ end

@@ -1,0 +1,58 @@
+"""Shared fixtures of the test suite: the real MNIST, loaded once per session.
+
+The real data come from ``mnist_math.data.load_mnist()`` (the user's cache,
+``~/.cache/mnist-math/mnist.npz`` or ``$MNIST_MATH_CACHE``; downloaded if the cache is cold).
+Tests that need them ask for the ``mnist_raw`` or ``mnist`` fixture.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+
+@dataclass(frozen=True)
+class MNIST:
+    """The real MNIST in the book's layout: X float64 (784, m) in [0, 1], Y int64 (m,)."""
+
+    X_train: np.ndarray
+    Y_train: np.ndarray
+    X_test: np.ndarray
+    Y_test: np.ndarray
+
+
+@pytest.fixture(scope="session")
+def mnist_raw() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """``load_mnist()`` as it returns: uint8 images (m, 28, 28) and uint8 labels, once per session."""
+    from mnist_math.data import load_mnist
+
+    return load_mnist()
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_raw) -> MNIST:
+    """The whole real MNIST as columns, float64 (about 440 MB), converted once per session."""
+    from mnist_math.data import as_columns
+
+    (x_train, y_train), (x_test, y_test) = mnist_raw
+    return MNIST(
+        X_train=as_columns(x_train),
+        Y_train=y_train.astype(np.int64),
+        X_test=as_columns(x_test),
+        Y_test=y_test.astype(np.int64),
+    )
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Print the mutation score when tests/test_mutations.py ran (chapter 9, "Do the tests bite?")."""
+    outcomes = []
+    for key in ("passed", "failed"):
+        for report in terminalreporter.stats.get(key, []):
+            properties = dict(getattr(report, "user_properties", []))
+            if getattr(report, "when", None) == "call" and "mutation" in properties:
+                outcomes.append((properties["mutation"], properties.get("caught", False)))
+    if outcomes:
+        caught = sum(1 for _name, was_caught in outcomes if was_caught)
+        missed = [name for name, was_caught in outcomes if not was_caught]
+        line = f"mutation score: {caught}/{len(outcomes)} deliberate mistakes in the chapters caught"
+        terminalreporter.write_sep("-", line + (f"; missed: {', '.join(missed)}" if missed else ""))

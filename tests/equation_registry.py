@@ -1,0 +1,121 @@
+"""The registry of checks: which test verifies each labelled equation of the book.
+
+This file is the single source of truth, read three ways:
+
+- the build hook (docs/hooks/book.py) reads ``EQUATION_CHECKS`` with ``ast.literal_eval``
+  (without importing this file) and writes the table of chapter 9 and the line
+  "checked against autograd" under every labelled equation;
+- tests/test_formulas.py parametrises its grouped tests from it, so an equation added
+  here is tested without being typed a second time;
+- tests/test_traceability.py fails when a chapter labels an equation that has no entry
+  here, when an entry names an equation that no chapter labels, or when an entry names a
+  test function that does not exist in the named file.
+
+Keys are the ``\\label{eq-...}`` names of the chapters; values are
+``("file.py::test_function", "one line saying what is compared with what")``, the file
+relative to tests/. ``EQUATION_CHECKS`` must stay a literal dict.
+"""
+
+EQUATION_CHECKS = {
+    # Chapter 2, forward propagation: mnist_math.forward.forward_prop against a torch
+    # forward pass written in torch's own row layout (F.linear computes x @ W.T + b).
+    "eq-z1": (
+        "test_formulas.py::test_forward_matches_torch",
+        "`Z1` vs `F.linear(X.T, W1, b1).T`",
+    ),
+    "eq-a1": (
+        "test_formulas.py::test_forward_matches_torch",
+        "`A1` vs `torch.relu(Z1)`",
+    ),
+    "eq-z2": (
+        "test_formulas.py::test_forward_matches_torch",
+        "`Z2` vs `F.linear(A1.T, W2, b2).T`",
+    ),
+    "eq-a2": (
+        "test_formulas.py::test_forward_matches_torch",
+        "`A2` vs `torch.softmax(Z2, dim=0)`",
+    ),
+    # Chapter 3, activations.
+    "eq-relu": (
+        "test_formulas.py::test_relu_matches_torch",
+        "`relu` vs `torch.relu`, at ±0, tiny and huge inputs",
+    ),
+    "eq-relu-derivative": (
+        "test_formulas.py::test_relu_derivative_matches_autograd",
+        "`relu_derivative` vs autograd of `torch.relu`; 0 at exact zeros",
+    ),
+    "eq-softmax": (
+        "test_formulas.py::test_softmax_matches_torch",
+        "`softmax` vs `torch.softmax(Z, dim=0)`; logits of ±1e4 stay finite, columns sum to 1",
+    ),
+    # Chapter 4, the loss.
+    "eq-one-hot": (
+        "test_formulas.py::test_one_hot_matches_torch",
+        "`one_hot(Y, k)` vs `F.one_hot(Y, k).T`",
+    ),
+    "eq-cross-entropy": (
+        "test_formulas.py::test_cross_entropy_matches_torch",
+        "`cross_entropy(softmax(Z2), Y)` vs `F.cross_entropy(Z2.T, Y)` (mean); finite at logits of 1e4",
+    ),
+    # Chapter 5, backward propagation: mnist_math.backward.backward_prop against autograd.
+    # dZ2 and dZ1 are gradients of the summed loss: m × the .grad of torch's mean loss.
+    "eq-dz2": (
+        "test_formulas.py::test_backward_matches_autograd",
+        "`dZ2` vs m × `Z2.grad` (`retain_grad`)",
+    ),
+    "eq-dw2": (
+        "test_formulas.py::test_backward_matches_autograd",
+        "`dW2` vs `W2.grad`",
+    ),
+    "eq-db2": (
+        "test_formulas.py::test_backward_matches_autograd",
+        "`db2` vs `b2.grad`, shape (k, 1)",
+    ),
+    "eq-dz1": (
+        "test_formulas.py::test_backward_matches_autograd",
+        "`dZ1` vs m × `Z1.grad` (`retain_grad`)",
+    ),
+    "eq-dw1": (
+        "test_formulas.py::test_backward_matches_autograd",
+        "`dW1` vs `W1.grad`",
+    ),
+    "eq-db1": (
+        "test_formulas.py::test_backward_matches_autograd",
+        "`db1` vs `b1.grad`, shape (h, 1)",
+    ),
+    # Chapter 6, gradient descent.
+    "eq-update": (
+        "test_formulas.py::test_update_matches_torch_sgd",
+        "`update_params` vs `torch.optim.SGD(lr).step()` on the same gradients",
+    ),
+    # Chapter 9, verification.
+    "eq-central-difference": (
+        "test_gradcheck.py::test_numerical_gradient_of_known_function",
+        "`numerical_gradient` vs exact derivatives of sin, x³, a quadratic form",
+    ),
+}
+
+# What the grouped tests of test_formulas.py compare for each equation: the NumPy name of
+# the quantity and, for a gradient, the loss it is the gradient of. The seed's convention
+# (chapter 5): dZ2 and dZ1 differentiate the summed loss m·L, so they are compared with m
+# times the gradient of torch's mean loss; dW and db differentiate the mean loss L itself.
+FORWARD_QUANTITIES = {
+    "eq-z1": "Z1",
+    "eq-a1": "A1",
+    "eq-z2": "Z2",
+    "eq-a2": "A2",
+}
+
+BACKWARD_QUANTITIES = {
+    "eq-dz2": ("dZ2", "summed"),
+    "eq-dw2": ("dW2", "mean"),
+    "eq-db2": ("db2", "mean"),
+    "eq-dz1": ("dZ1", "summed"),
+    "eq-dw1": ("dW1", "mean"),
+    "eq-db1": ("db1", "mean"),
+}
+
+
+def checked_by(test: str) -> list[str]:
+    """The equations whose registry entry names ``test`` (``"file.py::function"``), in order."""
+    return [name for name, (check, _how) in EQUATION_CHECKS.items() if check == test]

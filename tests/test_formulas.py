@@ -1,0 +1,272 @@
+"""Every labelled equation of chapters 2 to 6 against PyTorch, in float64 (chapter 9).
+
+Each test computes the same quantity twice, with the book's NumPy code and with torch
+(autograd for the gradients), and compares them with ``mnist_math.gradcheck.assert_close``,
+whose tolerances are set and justified in one place (docs/verification.md). The grouped
+tests take their list of equations from tests/equation_registry.py, so an equation is
+named once. Convention (chapter 5): ``dZ2`` and ``dZ1`` are gradients of the summed loss,
+compared with m times the ``.grad`` of torch's mean loss; ``dW`` and ``db`` are gradients of
+the mean loss, compared with ``.grad`` itself.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+from equation_registry import BACKWARD_QUANTITIES, FORWARD_QUANTITIES, checked_by  # noqa: E402
+
+from mnist_math import (  # noqa: E402
+    backward_prop,
+    cross_entropy,
+    forward_prop,
+    init_params,
+    one_hot,
+    relu,
+    relu_derivative,
+    softmax,
+    update_params,
+)
+from mnist_math.gradcheck import assert_close  # noqa: E402
+
+THIS_FILE = Path(__file__).name
+
+
+@dataclass(frozen=True)
+class Case:
+    """A network and a batch: n inputs, h hidden units, k classes, m examples."""
+
+    n: int
+    h: int
+    k: int
+    m: int
+    seed: int
+    relu_zeros: bool = False
+
+    @property
+    def id(self) -> str:
+        zeros = "-relu-zeros" if self.relu_zeros else ""
+        return f"{self.n}x{self.h}x{self.k}-m{self.m}-seed{self.seed}{zeros}"
+
+
+# m = 1 (where a lost 1/m is invisible), odd sizes where no two dimensions are equal (a
+# wrong transpose fails), the real 784/10/10 (square W2: a wrong transpose still has the
+# right shape), three seeds each; plus batches with ReLU inputs exactly at 0.
+SHAPES = [(7, 5, 3, 1), (7, 5, 3, 13), (784, 10, 10, 1), (784, 10, 10, 64)]
+CASES = [Case(*shape, seed=seed) for shape in SHAPES for seed in (0, 1, 2)] + [
+    Case(7, 5, 3, 13, seed=3, relu_zeros=True),
+    Case(784, 10, 10, 64, seed=3, relu_zeros=True),
+]
+
+
+def make_case(case: Case) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Seeded float64 parameters, inputs in [0, 1] and labels for ``case``.
+
+    With ``relu_zeros`` the first two examples are all-zero images and the first three
+    hidden biases are 0, so ``Z1[:3, :2]`` is exactly 0.0 (0 times anything plus 0): the
+    kink of the ReLU, where the book and torch must both use the subgradient 0.
+    """
+    rng = np.random.default_rng(case.seed)
+    params = init_params(case.n, case.h, case.k, seed=case.seed)
+    X = rng.uniform(0.0, 1.0, size=(case.n, case.m))
+    Y = rng.integers(0, case.k, size=case.m)
+    if case.relu_zeros:
+        X[:, :2] = 0.0
+        params["b1"][:3] = 0.0
+    return params, X, Y
+
+
+@lru_cache(maxsize=None)
+def torch_reference(case: Case) -> dict[str, np.ndarray]:
+    """The forward pass and the gradients of ``case``, computed by torch in float64.
+
+    The forward pass is written in torch's row layout (``F.linear`` computes
+    ``x @ W.T + b``) and transposed back, so that it shares no code with the book's.
+    Gradients come from autograd on torch's *mean* cross-entropy; ``retain_grad`` keeps
+    those of the intermediates Z1 and Z2, and the summed-loss ones are scaled by m here.
+    """
+    params, X, Y = make_case(case)
+    leaves = {name: torch.tensor(value, requires_grad=True) for name, value in params.items()}
+    rows = torch.tensor(X).T
+    Z1 = F.linear(rows, leaves["W1"], leaves["b1"][:, 0]).T
+    Z1.retain_grad()
+    A1 = torch.relu(Z1)
+    Z2 = F.linear(A1.T, leaves["W2"], leaves["b2"][:, 0]).T
+    Z2.retain_grad()
+    A2 = torch.softmax(Z2, dim=0)
+    loss = F.cross_entropy(Z2.T, torch.tensor(Y))
+    loss.backward()
+    scale = {"summed": case.m, "mean": 1}
+    gradients = {
+        "dZ2": Z2.grad,
+        "dW2": leaves["W2"].grad,
+        "db2": leaves["b2"].grad,
+        "dZ1": Z1.grad,
+        "dW1": leaves["W1"].grad,
+        "db1": leaves["b1"].grad,
+    }
+    reference = {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2, "loss": loss}
+    for quantity, loss_kind in BACKWARD_QUANTITIES.values():
+        reference[quantity] = scale[loss_kind] * gradients[quantity]
+    return {name: value.detach().numpy() for name, value in reference.items()}
+
+
+def case_ids(cases: list[Case]) -> list[str]:
+    return [case.id for case in cases]
+
+
+# ---------------------------------------------------------------------------------------
+# Chapter 2: forward propagation
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
+@pytest.mark.parametrize("equation", checked_by(f"{THIS_FILE}::test_forward_matches_torch"))
+def test_forward_matches_torch(equation: str, case: Case) -> None:
+    quantity = FORWARD_QUANTITIES[equation]
+    params, X, _Y = make_case(case)
+    cache = forward_prop(params, X)
+    assert_close(f"{equation} {quantity} [{case.id}]", cache[quantity], torch_reference(case)[quantity])
+
+
+def test_relu_zero_cases_hit_the_kink() -> None:
+    """The relu-zeros batches really put ReLU inputs exactly at 0 (else they test nothing)."""
+    for case in CASES:
+        if case.relu_zeros:
+            params, X, _Y = make_case(case)
+            Z1 = forward_prop(params, X)["Z1"]
+            assert np.all(Z1[:3, :2] == 0.0), f"{case.id}: Z1[:3, :2] should be exactly 0"
+
+
+# ---------------------------------------------------------------------------------------
+# Chapter 3: activations
+
+# Negatives, both zeros, positives, tiny and huge magnitudes, in a 2-D array.
+SPECIAL = np.array(
+    [
+        [-1e300, -2.5, -1e-300, -0.0, 0.0, 1e-300, 2.5, 1e300],
+        [-1.0, 0.0, 3.0, 0.0, -7.0, 0.0, 1e-8, -1e-8],
+    ]
+)
+
+
+def activation_inputs(seed: int) -> np.ndarray:
+    """Random normal entries with a sprinkling of exact zeros, shape (10, 13)."""
+    rng = np.random.default_rng(seed)
+    Z = rng.normal(0.0, 3.0, size=(10, 13))
+    Z[rng.random(Z.shape) < 0.2] = 0.0
+    return Z
+
+
+@pytest.mark.parametrize("seed", [None, 0, 1], ids=["special-values", "seed0", "seed1"])
+def test_relu_matches_torch(seed: int | None) -> None:
+    Z = SPECIAL if seed is None else activation_inputs(seed)
+    assert_close(f"eq-relu relu [seed {seed}]", relu(Z), torch.relu(torch.tensor(Z)).numpy())
+
+
+@pytest.mark.parametrize("seed", [None, 0, 1], ids=["special-values", "seed0", "seed1"])
+def test_relu_derivative_matches_autograd(seed: int | None) -> None:
+    Z = SPECIAL if seed is None else activation_inputs(seed)
+    assert np.any(Z == 0.0), "the inputs must include exact zeros"
+    leaf = torch.tensor(Z, requires_grad=True)
+    torch.relu(leaf).sum().backward()
+    derivative = relu_derivative(Z)
+    assert_close(f"eq-relu-derivative g'(Z) [seed {seed}]", derivative, leaf.grad.numpy())
+    assert np.all(derivative[Z == 0.0] == 0.0), "g'(0) must be 0, torch's subgradient"
+
+
+HUGE_LOGITS = np.array(
+    [
+        [1e4, -1e4, 1e4, 0.0],
+        [1e4 - 1.0, 1e4, -1e4, 0.0],
+        [-1e4, 0.0, 1e4, 1e4],
+    ]
+)
+
+
+SOFTMAX_INPUTS = {
+    "m1": np.random.default_rng(1).normal(0.0, 1.0, size=(10, 1)),
+    "m13-scale3": np.random.default_rng(13).normal(0.0, 3.0, size=(10, 13)),
+    "m64-scale30": np.random.default_rng(64).normal(0.0, 30.0, size=(10, 64)),
+    "logits-1e4": HUGE_LOGITS,
+}
+
+
+@pytest.mark.parametrize("inputs", list(SOFTMAX_INPUTS))
+def test_softmax_matches_torch(inputs: str) -> None:
+    Z = SOFTMAX_INPUTS[inputs]
+    A = softmax(Z)
+    assert np.all(np.isfinite(A)) and np.all(A >= 0.0), f"softmax [{inputs}] must be finite and non-negative"
+    assert_close(f"eq-softmax column sums [{inputs}]", A.sum(axis=0), np.ones(Z.shape[1]))
+    assert_close(f"eq-softmax softmax [{inputs}]", A, torch.softmax(torch.tensor(Z), dim=0).numpy())
+
+
+# ---------------------------------------------------------------------------------------
+# Chapter 4: the loss
+
+
+@pytest.mark.parametrize("k, m", [(10, 1), (10, 13), (3, 13), (10, 64)])
+def test_one_hot_matches_torch(k: int, m: int) -> None:
+    Y = np.random.default_rng(m + k).integers(0, k, size=m)
+    expected = F.one_hot(torch.tensor(Y), k).T.to(torch.float64).numpy()
+    assert_close(f"eq-one-hot one_hot [k {k}, m {m}]", one_hot(Y, k), expected)
+
+
+@pytest.mark.parametrize("k, m, scale", [(10, 1, 1.0), (10, 13, 3.0), (3, 13, 10.0), (10, 64, 30.0)])
+def test_cross_entropy_matches_torch(k: int, m: int, scale: float) -> None:
+    rng = np.random.default_rng(m + k)
+    Z2 = rng.normal(0.0, scale, size=(k, m))
+    Y = rng.integers(0, k, size=m)
+    loss = cross_entropy(softmax(Z2), Y)
+    assert isinstance(loss, float), "cross_entropy returns a Python float"
+    expected = F.cross_entropy(torch.tensor(Z2).T, torch.tensor(Y)).item()
+    assert_close(f"eq-cross-entropy loss [k {k}, m {m}, scale {scale}]", np.float64(loss), np.float64(expected))
+
+    # Logits of 1e4: where the right class wins, torch and the book agree (loss about 0);
+    # where its probability underflows to 0.0, torch's fused log-softmax gives the exact
+    # 1e4-sized loss, the book's clipped logarithm a finite 708 per such example.
+    A2 = softmax(HUGE_LOGITS)
+    right = cross_entropy(A2, HUGE_LOGITS.argmax(axis=0))
+    wrong = cross_entropy(A2, HUGE_LOGITS.argmin(axis=0))
+    assert np.isfinite(right) and np.isfinite(wrong), "cross-entropy must stay finite at probability 0"
+    assert wrong > 700.0, "a probability that underflowed to 0 costs about 708 (log of the smallest normal)"
+    expected = F.cross_entropy(torch.tensor(HUGE_LOGITS).T, torch.tensor(HUGE_LOGITS.argmax(axis=0))).item()
+    assert_close("eq-cross-entropy loss [logits 1e4, right labels]", np.float64(right), np.float64(expected))
+
+
+# ---------------------------------------------------------------------------------------
+# Chapter 5: backward propagation
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
+@pytest.mark.parametrize("equation", checked_by(f"{THIS_FILE}::test_backward_matches_autograd"))
+def test_backward_matches_autograd(equation: str, case: Case) -> None:
+    quantity, loss_kind = BACKWARD_QUANTITIES[equation]
+    params, X, Y = make_case(case)
+    grads = backward_prop(params, forward_prop(params, X), X, Y)
+    name = f"{equation} {quantity} (gradient of the {loss_kind} loss) [{case.id}]"
+    assert_close(name, grads[quantity], torch_reference(case)[quantity])
+
+
+# ---------------------------------------------------------------------------------------
+# Chapter 6: gradient descent
+
+
+@pytest.mark.parametrize("lr", [0.1, 1e-3])
+@pytest.mark.parametrize("case", [CASES[4], CASES[-1]], ids=case_ids([CASES[4], CASES[-1]]))
+def test_update_matches_torch_sgd(case: Case, lr: float) -> None:
+    params, X, Y = make_case(case)
+    grads = backward_prop(params, forward_prop(params, X), X, Y)
+    before = {name: value.copy() for name, value in params.items()}
+    updated = update_params(params, grads, lr)
+    tensors = {name: torch.nn.Parameter(torch.tensor(value)) for name, value in params.items()}
+    for name, tensor in tensors.items():
+        tensor.grad = torch.tensor(grads["d" + name])
+    torch.optim.SGD(list(tensors.values()), lr=lr).step()
+    for name, tensor in tensors.items():
+        assert_close(f"eq-update {name} [{case.id}, lr {lr}]", updated[name], tensor.detach().numpy())
+        assert np.array_equal(params[name], before[name]), f"update_params must not modify params[{name!r}]"

@@ -1,0 +1,187 @@
+"""Do the tests bite? Deliberate mistakes written into the chapters must fail them (chapter 9).
+
+Each mutation replaces one line of a chapter's code by a mistake a learner makes. The slow
+test copies docs/ to a temporary directory, applies the mutation *to the chapter text*,
+tangles the copy with Entangled, and runs tests/test_formulas.py against the mutated
+package in a subprocess (``-x``: the first failure is enough). The mutation is caught when
+that run fails in the expected test. A control run on the unmutated copy must pass, so
+that a broken setup cannot count as a catch. The score is printed at the end of the run
+(tests/conftest.py).
+
+The quick tests check that each mutation still matches its chapter exactly once and that
+the chapter lists it, so the list cannot silently rot when a chapter changes.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FORMULA_TESTS = ("test_formulas.py", "equation_registry.py", "conftest.py")
+
+
+@dataclass(frozen=True)
+class Mutation:
+    id: str
+    chapter: str  # relative to docs/
+    old: str  # a whole line of the chapter's code, indentation included
+    new: str
+    caught_by: str  # the test function of test_formulas.py that must fail first
+
+
+MUTATIONS = [
+    Mutation(
+        "dw1-without-1-over-m",
+        "backward.md",
+        "    dW1 = 1 / m * (X @ dZ1.T).T\n",
+        "    dW1 = (X @ dZ1.T).T\n",
+        "test_backward_matches_autograd",
+    ),
+    Mutation(
+        "relu-derivative-ge",
+        "activations.md",
+        "    return (Z > 0).astype(Z.dtype)\n",
+        "    return (Z >= 0).astype(Z.dtype)\n",
+        "test_relu_derivative_matches_autograd",
+    ),
+    Mutation(
+        "dw2-transposed",
+        "backward.md",
+        "    dW2 = 1 / m * (dZ2 @ A1.T)\n",
+        "    dW2 = 1 / m * (A1 @ dZ2.T)\n",
+        "test_backward_matches_autograd",
+    ),
+    Mutation(
+        "dz1-w2-not-transposed",
+        "backward.md",
+        '    dZ1 = (params["W2"].T @ dZ2) * relu_derivative(cache["Z1"])\n',
+        '    dZ1 = (params["W2"] @ dZ2) * relu_derivative(cache["Z1"])\n',
+        "test_backward_matches_autograd",
+    ),
+    Mutation(
+        "db2-wrong-axis",
+        "backward.md",
+        "    db2 = 1 / m * np.sum(dZ2, axis=1, keepdims=True)\n",
+        "    db2 = 1 / m * np.sum(dZ2, axis=0, keepdims=True)\n",
+        "test_backward_matches_autograd",
+    ),
+    Mutation(
+        "softmax-wrong-axis",
+        "activations.md",
+        "    return exps / exps.sum(axis=0, keepdims=True)\n",
+        "    return exps / exps.sum(axis=1, keepdims=True)\n",
+        "test_forward_matches_torch",
+    ),
+    Mutation(
+        "cross-entropy-summed",
+        "loss.md",
+        "    return float(-np.sum(np.log(correct)) / m)\n",
+        "    return float(-np.sum(np.log(correct)))\n",
+        "test_cross_entropy_matches_torch",
+    ),
+    Mutation(
+        "update-ascent",
+        "gradient-descent.md",
+        "        new_params[name] = params[name] - lr * gradient\n",
+        "        new_params[name] = params[name] + lr * gradient\n",
+        "test_update_matches_torch_sgd",
+    ),
+]
+
+
+def mutate(text: str, mutation: Mutation) -> str:
+    """Apply ``mutation`` to a chapter's text; it must match exactly once."""
+    count = text.count(mutation.old)
+    assert count == 1, (
+        f"mutation {mutation.id}: {mutation.old.strip()!r} occurs {count} times in "
+        f"docs/{mutation.chapter} (expected once): update tests/test_mutations.py to the chapter"
+    )
+    return text.replace(mutation.old, mutation.new)
+
+
+def entangled_command() -> list[str]:
+    beside_python = Path(sys.executable).with_name("entangled")
+    found = str(beside_python) if beside_python.exists() else shutil.which("entangled")
+    assert found, "the entangled command is not installed (pip install entangled-cli)"
+    return [found, "tangle"]
+
+
+def tangled_copy(destination: Path, mutation: Mutation | None) -> Path:
+    """Copy the chapters and the formula tests to ``destination``, mutate, tangle there."""
+    shutil.copytree(
+        ROOT / "docs",
+        destination / "docs",
+        ignore=shutil.ignore_patterns("img", "assets", "hooks", "__pycache__", "*.png", "*.py"),
+    )
+    for name in ("entangled.toml", "pyproject.toml"):
+        shutil.copy2(ROOT / name, destination / name)
+    (destination / "tests").mkdir()
+    for name in FORMULA_TESTS:
+        shutil.copy2(ROOT / "tests" / name, destination / "tests" / name)
+    if mutation is not None:
+        chapter = destination / "docs" / mutation.chapter
+        chapter.write_text(mutate(chapter.read_text(encoding="utf-8"), mutation), encoding="utf-8")
+    result = subprocess.run(entangled_command(), cwd=destination, capture_output=True, text=True, timeout=120)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0 and "ERROR" not in log and "Missing" not in log, f"tangle failed:\n{log}"
+    if mutation is not None:
+        package = "".join(path.read_text(encoding="utf-8") for path in (destination / "mnist_math").glob("*.py"))
+        assert mutation.new.strip() in package, f"{mutation.id}: the mutated line did not reach the package"
+    return destination
+
+
+def run_formula_tests(copy: Path) -> subprocess.CompletedProcess[str]:
+    environment = dict(os.environ, PYTHONPATH=str(copy), PYTHONDONTWRITEBYTECODE="1")
+    command = [sys.executable, "-m", "pytest", "tests/test_formulas.py", "-x", "-q", "-p", "no:cacheprovider"]
+    return subprocess.run(command, cwd=copy, env=environment, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=[mutation.id for mutation in MUTATIONS])
+def test_mutation_matches_its_chapter_once(mutation: Mutation) -> None:
+    mutate((ROOT / "docs" / mutation.chapter).read_text(encoding="utf-8"), mutation)
+
+
+def test_chapter_lists_every_mutation() -> None:
+    chapter = (ROOT / "docs" / "verification.md").read_text(encoding="utf-8")
+    unlisted = [mutation.id for mutation in MUTATIONS if f"`{mutation.id}`" not in chapter]
+    assert not unlisted, f"docs/verification.md does not list the mutations {unlisted}"
+
+
+@pytest.mark.slow
+def test_unmutated_copy_passes(tmp_path: Path) -> None:
+    """The control: the same setup without a mutation passes, and imports the copy."""
+    copy = tangled_copy(tmp_path, None)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import mnist_math; print(mnist_math.__file__)"],
+        cwd=copy,
+        env=dict(os.environ, PYTHONPATH=str(copy), PYTHONDONTWRITEBYTECODE="1"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert Path(probe.stdout.strip()).resolve().is_relative_to(copy.resolve()), (
+        f"the subprocess imports {probe.stdout.strip() or probe.stderr}, not the tangled copy"
+    )
+    result = run_formula_tests(copy)
+    assert result.returncode == 0, f"the unmutated copy fails its formula tests:\n{result.stdout[-3000:]}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=[mutation.id for mutation in MUTATIONS])
+def test_mutation_is_caught(mutation: Mutation, tmp_path: Path, record_property) -> None:
+    record_property("mutation", mutation.id)
+    copy = tangled_copy(tmp_path, mutation)
+    result = run_formula_tests(copy)
+    failed = [line for line in result.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    caught = result.returncode == 1 and any(f"::{mutation.caught_by}[" in line or f"::{mutation.caught_by} " in line for line in failed)
+    record_property("caught", caught)
+    assert result.returncode == 1, (
+        f"mutation {mutation.id} ({mutation.new.strip()!r} in docs/{mutation.chapter}) was not caught: "
+        f"pytest exited {result.returncode}\n{result.stdout[-3000:]}"
+    )
+    assert caught, f"mutation {mutation.id} was caught, but not first by {mutation.caught_by}: {failed}"

@@ -16,11 +16,13 @@ What it does, in build order:
    ``mkdocs build --strict``. Turns ``<<fragment>>`` references in code blocks
    into links to the fragment's definition.
    Warns (and so fails a strict build) when TeX is left untypeset in the prose,
-   e.g. a ``$$`` block glued to the paragraph above it.
+   e.g. a ``$$`` block glued to the paragraph above it. Runs before
+   mkdocs-material's ``typeset`` plugin, which copies the typeset headings into
+   the table of contents.
 4. ``on_post_build``: copies KaTeX's CSS and fonts into the site.
 
-Under ``mkdocs serve`` the hook also runs ``entangled tangle`` before each
-build, so that the API reference shows the code of the chapters being edited.
+Under ``mkdocs serve`` the hook says when a chapter changed after the package
+was tangled (the API reference reads the tangled package).
 """
 
 from __future__ import annotations
@@ -33,11 +35,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mkdocs.plugins import event_priority
 from mkdocs.utils import get_relative_url
 
 log = logging.getLogger("mkdocs.hooks.book")
@@ -274,7 +276,11 @@ def _implementation_line(eq: Equation, page_uri: str, indent: str) -> str:
         parts.append(f"Implemented by {links}")
     if eq.name in BOOK.checks:
         target = _relative(page_uri, "verification.md")
-        parts.append(f"[checked against autograd]({target}#check-{eq.name})")
+        test, how = BOOK.checks[eq.name]
+        # Most equations are compared with PyTorch; the others (the finite difference) are not.
+        oracle = re.search(r"torch|autograd|\bF\.|\.grad\b", f"{test} {how}")
+        text = "checked against autograd" if oracle else "checked by a test"
+        parts.append(f"[{text}]({target}#check-{eq.name})")
     if not parts:
         return ""
     return f"{indent}{' · '.join(parts)}\n{indent}{{: .eq-impl }}\n"
@@ -282,19 +288,27 @@ def _implementation_line(eq: Equation, page_uri: str, indent: str) -> str:
 
 def _checks_table(page_uri: str) -> str:
     rows = [
-        "| Eq. | Formula | Implemented by | Checked by |",
-        "|---|---|---|---|",
+        '<div class="checks-table" markdown>',
+        "",
+        "| Eq. | Formula | Implemented by · checked by |",
+        "|---|---|---|",
     ]
     for eq in BOOK.equations.values():
         target = _relative(page_uri, eq.page)
-        impl = ", ".join(f"[`{q.rsplit('.', 1)[1]}`][{q}]" for q in eq.implementers) or "—"
-        test, how = BOOK.checks.get(eq.name, ("", "**no check**"))
+        impl = ", ".join(f"[`{q.rsplit('.', 1)[1]}`][{q}]" for q in eq.implementers)
+        test, how = BOOK.checks.get(eq.name, ("", ""))
         tex = " ".join(eq.tex.split()).replace("|", "\\vert ")
-        check = f"`{test}`: {how}" if test else how
+        how = how.replace("|", "\\|")  # a pipe would end the table cell
+        if test:
+            file, _, function = test.rpartition("::")
+            check = f"`{function or test}` <small>({file})</small>: {how}"
+        else:
+            check = "**no check**"
         rows.append(
             f"| [](){{#check-{eq.name}}}[({eq.number})]({target}#{eq.name}) "
-            f"| ${tex}$ | {impl} | {check} |"
+            f"| $\\displaystyle {tex}$ | {impl or '**no implementation**'}<br>{check} |"
         )
+    rows += ["", "</div>"]
     return "\n".join(rows)
 
 
@@ -329,7 +343,10 @@ def on_page_markdown(markdown, page, config, files):
 # HTML: KaTeX and fragment links
 
 DISPLAY_RE = re.compile(r'<div class="arithmatex">\\\[(.*?)\\\]</div>', re.S)
-INLINE_RE = re.compile(r'<span class="arithmatex">\\\((.*?)\\\)</span>', re.S)
+# Inline math with the punctuation glued to it: "$0.1$," must not break before the comma.
+INLINE_RE = re.compile(
+    r'([(\[]?)<span class="arithmatex">\\\((.*?)\\\)</span>([.,;:!?)\]]*)', re.S
+)
 # The empty autorefs anchor ``[](){#eq-x}`` before a display equation becomes the
 # equation's own id, so that ``#eq-x`` lands on (and highlights) the formula.
 ANCHOR_RE = re.compile(
@@ -343,7 +360,10 @@ PROSE_SKIP_RE = re.compile(
     r'<div class="arithmatex">.*?</div>|<span class="arithmatex">.*?</span>',
     re.S,
 )
-RAW_TEX_RE = re.compile(r"\$\$|\\[\[\]()]|\\(?:frac|begin|end|sum|mathbf|partial|label|tag)\b")
+RAW_TEX_RE = re.compile(
+    r"\$\$|\\[\[\]()]|\\(?:frac|begin|end|sum|mathbf|partial|label|tag)\b"
+    r"|\$[^\s$][^$\n]{0,80}?[^\s$\\]\$|\$[^\s$\d]\$"  # inline $x$ that was not typeset
+)
 STRAY_DOLLAR_RE = re.compile(r'\$<span class="arithmatex">|\\\)</span>\$')
 CODE_RE = re.compile(r"(<code[^>]*>)(.*?)(</code>)", re.S)
 REF_RE = re.compile(r"&lt;&lt;((?:(?!&gt;&gt;|\n).)+?)&gt;&gt;")
@@ -352,12 +372,17 @@ TAG_RE = re.compile(r"<[^>]+>")
 
 def _katex(page_uri: str, display: bool):
     def replace(m: re.Match) -> str:
-        tex = html.unescape(m.group(1)).strip()
+        before, tex, after = ("", m.group(1), "") if display else m.groups()
+        tex = html.unescape(tex).strip()
         rendered, error = KATEX.render(tex, display)
         if error is not None:
             log.warning(f"{page_uri}: KaTeX could not typeset {tex!r}: {error}")
-            return f'<code class="math-error">{html.escape(tex)}</code>'
-        return f'<div class="math-display">{rendered}</div>' if display else rendered
+            rendered = f'<code class="math-error">{html.escape(tex)}</code>'
+        elif display:
+            return f'<div class="math-display">{rendered}</div>'
+        if before or after:
+            return f'<span class="math-nowrap">{before}{rendered}{after}</span>'
+        return rendered
 
     return replace
 
@@ -393,11 +418,15 @@ def _check_untypeset(page_uri: str, html_text: str) -> None:
         context = " ".join(prose[max(0, m.start() - 40) : m.end() + 40].split())
         log.warning(
             f"{page_uri}: TeX left untypeset near {context!r} (display math needs `$$` "
-            "alone on its own lines, with a blank line before and after the block)"
+            "alone on its own lines, with a blank line before and after the block; "
+            "HTML blocks such as <figcaption> need markdown=\"span\" for inline math)"
         )
         break
 
 
+# Early (before mkdocs-material's typeset plugin copies the headings into the table of
+# contents), so that math in a heading is typeset there too.
+@event_priority(50)
 def on_page_content(html_text, page, config, files):
     page_uri = page.file.src_uri
     _check_untypeset(page_uri, html_text)
@@ -416,19 +445,29 @@ def on_startup(command, dirty):
 
 
 def on_pre_build(config):
-    """Under `mkdocs serve`, tangle the chapters first (the API reference reads the package)."""
+    """Under `mkdocs serve`, say when a chapter changed after the package was tangled.
+
+    The hook does not tangle by itself: the canonical package is the one a *clean* tangle
+    creates (README, "Writing the book"), and that command deletes the tangled files.
+    """
     if os.environ.get("MNIST_MATH_MKDOCS_COMMAND") != "serve":
         return
-    entangled = Path(sys.executable).with_name("entangled")
-    if not entangled.exists():
-        log.warning("`entangled` is not installed next to mkdocs: the package was not re-tangled")
+    modules = [p for p in PACKAGE.glob("*.py") if p.read_text(encoding="utf-8").startswith("# ~/~")]
+    if not modules:
+        log.warning("the package is not tangled: the API reference will be empty")
         return
-    result = subprocess.run(
-        [str(entangled), "tangle"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    for line in (result.stdout + result.stderr).splitlines():
-        if re.search(r"\b(WARNING|ERROR|Missing)\b", line):
-            log.warning(f"entangled tangle: {line.strip()}")
+    tangled_at = min(p.stat().st_mtime for p in modules)
+    docs_dir = Path(config["docs_dir"])
+    changed = [
+        p.name
+        for p in sorted(docs_dir.glob("*.md"))
+        if p.stat().st_mtime > tangled_at and "{.python" in p.read_text(encoding="utf-8")
+    ]
+    if changed:
+        log.info(
+            f"{', '.join(changed)} changed after mnist_math/ was tangled: the API reference "
+            "shows the old code until you re-tangle (README, \"Writing the book\")"
+        )
 
 
 def on_post_build(config):

@@ -1,0 +1,339 @@
+# ~/~ begin <<docs/figures.md#mnist_math/figures.py>>[init]
+"""The figures of the book ([Appendix: How the figures are made][figures-appendix]).
+
+One function per figure: each takes arrays (images, a training history, weights) and returns
+a ``matplotlib.figure.Figure``; ``main()`` computes the arrays from MNIST and the book's
+trainers and writes every PNG into ``docs/img/``. Run it with
+``python -m mnist_math.figures [--out docs/img] [--only NAME ...]``.
+"""
+
+# ~/~ begin <<docs/figures.md#figures-imports>>[init]
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+
+from .data import as_columns, load_mnist
+from .forward import init_params
+from .train import accuracy, gradient_descent, predict
+# ~/~ end
+
+# ~/~ begin <<docs/figures.md#figures-style>>[init]
+DPI = 110
+STYLE = {
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "axes.labelsize": 10,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+}
+NUMPY_COLOR = "#3f51b5"  # the site's indigo
+TORCH_COLOR = "#ee4c2c"  # PyTorch's orange-red
+TEST_COLOR = "#2e7d32"
+
+
+def book_style():
+    """The figures' shared Matplotlib settings, as a context manager."""
+    return matplotlib.rc_context(STYLE)
+
+
+def save(figure: Figure, path: str | Path) -> Path:
+    """Write ``figure`` as a PNG with the book's resolution and no timestamp.
+
+    Args:
+        figure: The figure to write.
+        path: Where to write it; its folder must exist.
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    figure.savefig(path, dpi=DPI, facecolor="white", metadata={"Software": None})
+    return path
+# ~/~ end
+
+# ~/~ begin <<docs/figures.md#figures-sample-digits>>[init]
+def sample_digits(images: np.ndarray, labels: np.ndarray, per_digit: int = 2) -> Figure:
+    """Draw the first ``per_digit`` images of each digit 0..9, one column per digit.
+
+    Args:
+        images: MNIST images, shape ``(m, 28, 28)``, uint8 (0 background, 255 ink).
+        labels: Their labels, shape ``(m,)``, integers 0..9.
+        per_digit: Rows of the grid: how many examples of each digit.
+
+    Returns:
+        The figure, ``per_digit`` rows by 10 columns of images.
+    """
+    with book_style():
+        figure = Figure(figsize=(8.0, 0.95 * per_digit + 0.3), layout="constrained")
+        axes = figure.subplots(per_digit, 10, squeeze=False)
+        for digit in range(10):
+            indices = np.flatnonzero(labels == digit)[:per_digit]
+            for row in range(per_digit):
+                ax = axes[row, digit]
+                ax.set_axis_off()
+                if row < len(indices):
+                    ax.imshow(images[indices[row]], cmap="gray_r", vmin=0, vmax=255)
+                    ax.set_title(f"{digit}", fontsize=9, pad=2)
+    return figure
+# ~/~ end
+
+# ~/~ begin <<docs/figures.md#figures-training-curves>>[init]
+def training_curves(
+    history: Mapping[str, Sequence[float]], test_accuracy: float | None = None
+) -> Figure:
+    """Draw the loss and the training accuracy of a run against the iteration.
+
+    Args:
+        history: ``{"iteration": [...], "loss": [...], "accuracy": [...]}`` as returned by
+            ``gradient_descent`` or ``train_torch``, accuracies in [0, 1].
+        test_accuracy: Accuracy on the test set after training, in [0, 1], drawn as a
+            dashed line; ``None`` to leave it out.
+
+    Returns:
+        The figure: loss on the left, accuracy (in %) on the right.
+    """
+    iterations = np.asarray(history["iteration"])
+    with book_style():
+        figure = Figure(figsize=(8.0, 3.0), layout="constrained")
+        loss_ax, acc_ax = figure.subplots(1, 2)
+        loss_ax.plot(iterations, history["loss"], color=NUMPY_COLOR)
+        loss_ax.set_xlabel("iteration")
+        loss_ax.set_ylabel("cross-entropy loss $L$")
+        loss_ax.set_title("loss on the training set")
+        training = 100 * np.asarray(history["accuracy"])
+        acc_ax.plot(iterations, training, color=NUMPY_COLOR, label="training")
+        if test_accuracy is not None:
+            acc_ax.axhline(
+                100 * test_accuracy,
+                color=TEST_COLOR,
+                linestyle="--",
+                label=f"test, after training: {test_accuracy:.1%}",
+            )
+        acc_ax.set_xlabel("iteration")
+        acc_ax.set_ylabel("accuracy (%)")
+        acc_ax.set_ylim(0, 100)
+        acc_ax.set_title("accuracy")
+        acc_ax.legend(loc="lower right")
+    return figure
+# ~/~ end
+
+# ~/~ begin <<docs/figures.md#figures-first-layer-weights>>[init]
+def first_layer_weights(W1: np.ndarray, label: str = "weight") -> Figure:
+    """Draw each row of ``W1`` as a 28 × 28 image, on one symmetric colour scale.
+
+    Args:
+        W1: First-layer weights, shape ``(h, 784)``, float; row k belongs to hidden unit k.
+            (Or any array of that shape, such as the change of ``W1`` during training.)
+        label: Label of the colour bar.
+
+    Returns:
+        The figure: one image per hidden unit (5 per row) and a shared colour bar.
+    """
+    W1 = np.asarray(W1)
+    h = W1.shape[0]
+    columns = min(h, 5)
+    rows = -(-h // columns)
+    limit = float(np.abs(W1).max()) or 1.0
+    with book_style():
+        figure = Figure(figsize=(1.45 * columns + 0.9, 1.55 * rows), layout="constrained")
+        axes = figure.subplots(rows, columns, squeeze=False)
+        for k, ax in enumerate(axes.flat):
+            ax.set_axis_off()
+            if k < h:
+                image = ax.imshow(W1[k].reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
+                ax.set_title(f"unit {k}", fontsize=9, pad=2)
+        figure.colorbar(image, ax=axes, shrink=0.85, label=label)
+    return figure
+# ~/~ end
+
+# ~/~ begin <<docs/figures.md#figures-numpy-vs-torch>>[init]
+def numpy_vs_torch(
+    numpy_history: Mapping[str, Sequence[float]],
+    torch_history: Mapping[str, Sequence[float]],
+) -> Figure:
+    """Overlay the loss curves of the NumPy and PyTorch trainers and plot their difference.
+
+    Args:
+        numpy_history: History of ``gradient_descent`` (keys ``iteration``, ``loss``, ...).
+        torch_history: History of ``train_torch`` recorded at the same iterations.
+
+    Returns:
+        The figure: both losses on top, ``|loss_numpy - loss_torch|`` (log scale) below.
+    """
+    iterations = np.asarray(numpy_history["iteration"])
+    if list(iterations) != list(torch_history["iteration"]):
+        raise ValueError("the two histories must be recorded at the same iterations")
+    numpy_loss = np.asarray(numpy_history["loss"], dtype=np.float64)
+    torch_loss = np.asarray(torch_history["loss"], dtype=np.float64)
+    difference = np.abs(numpy_loss - torch_loss)
+    # The spacing of float64 numbers near L: a difference of a few of these is rounding.
+    rounding_step = np.spacing(numpy_loss)
+    # Equal losses cannot sit on a log scale: draw them on the floor, marked apart.
+    floor = 0.1 * float(rounding_step.min())
+    equal = difference == 0
+    with book_style():
+        figure = Figure(figsize=(8.0, 4.6), layout="constrained")
+        loss_ax, diff_ax = figure.subplots(2, 1, sharex=True, height_ratios=[2, 1])
+        loss_ax.plot(
+            iterations,
+            numpy_loss,
+            color=NUMPY_COLOR,
+            linewidth=3.0,
+            alpha=0.6,
+            label="NumPy, gradients by hand",
+        )
+        loss_ax.plot(
+            iterations,
+            torch_loss,
+            color=TORCH_COLOR,
+            linewidth=1.2,
+            linestyle="--",
+            label="PyTorch, autograd",
+        )
+        loss_ax.set_ylabel("cross-entropy loss $L$")
+        loss_ax.set_title("the same training, twice")
+        loss_ax.legend(loc="upper right")
+        diff_ax.set_yscale("log")
+        diff_ax.plot(iterations, rounding_step, color="0.6", linestyle=":",
+                     label="one float64 rounding step of $L$")
+        diff_ax.plot(iterations[~equal], difference[~equal], ".", color="0.2", markersize=3,
+                     label="|NumPy loss - PyTorch loss|")
+        if equal.any():
+            diff_ax.plot(iterations[equal], np.full(equal.sum(), floor), "|", color=TEST_COLOR,
+                         markersize=6, label="exactly equal")
+        top = max(1e3 * float(rounding_step.max()), 10 * float(difference.max()))
+        diff_ax.set_ylim(0.5 * floor, top)
+        diff_ax.set_xlabel("iteration")
+        diff_ax.set_ylabel("difference")
+        diff_ax.legend(loc="upper right", fontsize=8, ncols=3)
+    return figure
+# ~/~ end
+
+# ~/~ begin <<docs/figures.md#figures-runs>>[init]
+def reference_runs(iterations: int = 500, *, torch: bool = True, progress: bool = False) -> dict:
+    """Train the reference network with NumPy (and PyTorch) on the full MNIST.
+
+    Args:
+        iterations: Full-batch gradient-descent iterations (the book's reference is 500).
+        torch: Also train the PyTorch twin from the same initial weights.
+        progress: Show progress bars.
+
+    Returns:
+        ``{"images", "labels", "initial", "params", "history", "test_accuracy"}`` and, with
+        ``torch``, ``"torch_history"``: the training images ``(60000, 28, 28)`` uint8 and
+        labels, the initial and trained NumPy weights, the NumPy history and the test
+        accuracy in [0, 1].
+    """
+    (x_train, y_train), (x_test, y_test) = load_mnist(progress=progress)
+    X = as_columns(x_train)
+    Y = y_train.astype(np.int64)
+    initial = init_params(X.shape[0], 10, 10, seed=0)
+    params, history = gradient_descent(
+        X, Y, lr=0.1, iterations=iterations, params=initial, record_every=1, progress=progress
+    )
+    test_accuracy = accuracy(predict(params, as_columns(x_test)), y_test.astype(np.int64))
+    runs = {
+        "images": x_train,
+        "labels": y_train,
+        "initial": initial,
+        "params": params,
+        "history": history,
+        "test_accuracy": test_accuracy,
+    }
+    if torch:
+        from .torch_twin import train_torch  # imported here: PyTorch is slow to import
+
+        _, torch_history, _ = train_torch(
+            X,
+            Y,
+            lr=0.1,
+            iterations=iterations,
+            params=initial,
+            device="cpu",
+            dtype="float64",
+            record_every=1,
+            progress=progress,
+        )
+        runs["torch_history"] = torch_history
+    return runs
+# ~/~ end
+
+# ~/~ begin <<docs/figures.md#figures-main>>[init]
+FIGURES = (
+    "sample-digits",
+    "training-curves",
+    "first-layer-weights",
+    "first-layer-change",
+    "numpy-vs-torch",
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Regenerate the book's figures: ``python -m mnist_math.figures [--out docs/img]``.
+
+    Args:
+        argv: Command-line arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status, 0 on success.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m mnist_math.figures", description="Draw the book's figures into PNG files."
+    )
+    parser.add_argument("--out", default="docs/img", help="folder of the PNGs (default: docs/img)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=FIGURES,
+        metavar="NAME",
+        help=f"draw only these figures: {', '.join(FIGURES)}",
+    )
+    parser.add_argument(
+        "--iterations",
+        type=int,
+        default=500,
+        help="training iterations of the reference runs (default: 500)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    wanted = args.only or list(FIGURES)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    needs_training = any(name != "sample-digits" for name in wanted)
+    if needs_training:
+        with_torch = "numpy-vs-torch" in wanted
+        runs = reference_runs(args.iterations, torch=with_torch, progress=not args.quiet)
+        images, labels = runs["images"], runs["labels"]
+    else:
+        (images, labels), _ = load_mnist(progress=not args.quiet)
+    for name in wanted:
+        if name == "sample-digits":
+            figure = sample_digits(images, labels)
+        elif name == "training-curves":
+            figure = training_curves(runs["history"], runs["test_accuracy"])
+        elif name == "first-layer-weights":
+            figure = first_layer_weights(runs["params"]["W1"])
+        elif name == "first-layer-change":
+            change = runs["params"]["W1"] - runs["initial"]["W1"]
+            figure = first_layer_weights(change, label="change since initialisation")
+        else:
+            figure = numpy_vs_torch(runs["history"], runs["torch_history"])
+        print(save(figure, out / f"{name}.png"))
+    return 0
+# ~/~ end
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+# ~/~ end

@@ -1,0 +1,453 @@
+"""The book as a reader gets it: the strict build, and every page in a real browser.
+
+* ``test_strict_build_passes``: ``mkdocs build --strict`` of the repository succeeds (built once
+  per session into a temporary folder; needs the tangled package and ``npm ci``'s KaTeX).
+* ``test_broken_formula_fails_the_strict_build``: a TeX error in a chapter makes the strict
+  build exit non-zero with KaTeX's message.
+* ``test_every_page_reads_offline`` (browser): headless Chromium from Debian, driven by
+  Playwright, loads every built page from a server on 127.0.0.1 and checks that the math is
+  typeset (no raw TeX outside code, KaTeX elements wherever the chapter has math, no error
+  elements), that every internal link and ``#anchor`` resolves, that no request leaves the
+  machine (except mkdocs-material's repository-stats call to api.github.com), that code blocks
+  have their copy button, that the page is not wider than the window, and saves a full-page
+  screenshot of each page under ``test-artifacts/screenshots/``.
+* ``test_checker_catches`` (browser): the same checker run over a deliberately damaged copy of
+  the book (a broken formula, TeX glued to a paragraph, a CDN script, links to nowhere) reports
+  each damage, so a passing browser test means something.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+
+
+def _allowed_remote() -> re.Pattern:
+    """The one request allowed to leave loopback: mkdocs-material's stats of ``repo_url``."""
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    m = re.search(r"^repo_url:\s*https://github\.com/([^/\s]+/[^/\s]+?)/?\s*$", config, re.M)
+    if m is None:
+        return re.compile(r"(?!)")  # no repo_url: nothing may leave the machine
+    return re.compile(rf"^https://api\.github\.com/repos/{re.escape(m.group(1))}(/.*)?$")
+
+
+ALLOWED_REMOTE = _allowed_remote()
+COPY_BUTTON_SELECTOR = (
+    ".md-content pre button.md-clipboard, .md-content pre button.md-code__button[data-md-type='copy']"
+)
+CDN_SCRIPT = "https://cdn.jsdelivr.net/npm/katex@0.16.9/dist/katex.min.js"
+
+
+# --------------------------------------------------------------------------
+# Building the book
+
+
+def _require_build_inputs(root: Path) -> None:
+    if not (root / "node_modules" / "katex" / "dist" / "katex.min.css").exists():
+        pytest.fail(
+            "KaTeX is missing: run `npm ci` in the repository root (package-lock.json pins it); "
+            "the book typesets its math at build time."
+        )
+    if shutil.which("node") is None:
+        pytest.fail("Node.js is missing: the build hook runs KaTeX with `node` (apt-get install nodejs).")
+    if not (root / "mnist_math" / "__init__.py").exists():
+        pytest.fail("The package is not tangled: run `entangled tangle` first (mkdocstrings reads it).")
+
+
+def mkdocs_build(config_dir: Path, site_dir: Path, *, strict: bool = True) -> subprocess.CompletedProcess:
+    """Run ``mkdocs build`` (never ``-q``: quiet mode hides the warnings strict mode counts)."""
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    env.pop("MNIST_MATH_MKDOCS_COMMAND", None)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict" if strict else "--no-strict",
+            "-f",
+            str(config_dir / "mkdocs.yml"),
+            "-d",
+            str(site_dir),
+        ],
+        cwd=config_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def copy_book(target: Path) -> Path:
+    """Copy what the build reads (config, chapters, hook, package, registry) into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / "mkdocs.yml", target / "mkdocs.yml")
+    shutil.copytree(DOCS, target / "docs", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "mnist_math", target / "mnist_math", ignore=shutil.ignore_patterns("__pycache__"))
+    (target / "tests").mkdir()
+    registry = ROOT / "tests" / "equation_registry.py"
+    if registry.exists():
+        shutil.copy2(registry, target / "tests" / registry.name)
+    (target / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    _require_build_inputs(ROOT)
+    site = tmp_path_factory.mktemp("site") / "site"
+    started = time.perf_counter()
+    result = mkdocs_build(ROOT, site)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        pytest.fail(f"mkdocs build --strict failed ({seconds:.1f} s):\n{result.stdout}\n{result.stderr}")
+    print(f"mkdocs build --strict: {seconds:.1f} s")
+    return site
+
+
+def test_strict_build_passes(built_site: Path):
+    assert (built_site / "index.html").exists(), "the build wrote no landing page"
+    assert (built_site / "assets" / "katex" / "katex.min.css").exists(), "KaTeX's CSS was not copied"
+    assert len(list(built_site.rglob("index.html"))) >= 10, "too few pages were built"
+
+
+def test_broken_formula_fails_the_strict_build(tmp_path: Path):
+    _require_build_inputs(ROOT)
+    book = copy_book(tmp_path / "book")
+    page = book / "docs" / "index.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\n\n$$\n\\frac{1}{\n$$\n", encoding="utf-8")
+    result = mkdocs_build(book, tmp_path / "site")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, f"a TeX error did not fail the strict build:\n{output}"
+    assert "KaTeX could not typeset" in output and "\\\\frac{1}{" in output, output
+
+
+# --------------------------------------------------------------------------
+# Serving the site and checking it in Chromium
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+class SiteServer:
+    """Serve a built site on 127.0.0.1 from a daemon thread."""
+
+    def __init__(self, site: Path) -> None:
+        handler = functools.partial(_QuietHandler, directory=str(site))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> SiteServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@dataclass
+class Report:
+    pages: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    remote_requests: list[str] = field(default_factory=list)
+    allowed_remote: list[str] = field(default_factory=list)
+    links_checked: int = 0
+
+    def about(self, needle: str) -> list[str]:
+        return [p for p in self.problems if needle in p]
+
+
+# JavaScript run in each page: what the reader sees, outside code and rendered math.
+_PAGE_FACTS_JS = r"""
+() => {
+  // mkdocs-material <= 9.5 adds button.md-clipboard; 9.6+ a nav of md-code__button's.
+  const COPY_BUTTON = "button.md-clipboard, button.md-code__button[data-md-type='copy']";
+  const skip = "pre, code, script, style, noscript, textarea, .katex, .math-error";
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const texts = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (parent && !parent.closest(skip)) texts.push(node.nodeValue);
+  }
+  const content = document.querySelector(".md-content") || document.body;
+  const blocks = Array.from(content.querySelectorAll("pre > code"));
+  return {
+    text: texts.join(" "),
+    katex: document.querySelectorAll(".katex").length,
+    errors: Array.from(document.querySelectorAll(".katex-error, .math-error")).map(
+      (e) => e.textContent.slice(0, 80)),
+    codeBlocks: blocks.length,
+    withoutCopy: blocks.filter((c) => !c.parentElement.querySelector(COPY_BUTTON)).length,
+    links: Array.from(document.querySelectorAll("a[href]")).map((a) => a.href),
+    overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  };
+}
+"""
+
+# Raw TeX a reader must never see (inline `$x$` included: prices like "5$" do not match).
+RAW_TEX = re.compile(
+    r"\$\$|\\\[|\\\]|\\\(|\\\)"
+    r"|\\(?:frac|begin|end|sum|prod|label|tag|mathbf|mathrm|partial|left|right|cdot|odot|top)\b"
+    r"|\$[^\s$][^$\n]{0,80}?[^\s$\\]\$|\$[^\s$\d]\$"
+)
+ID_RE = re.compile(r"""\s(?:id|name)=["']([^"']+)["']""")
+FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,}).*?^\s*\1\s*$", re.S | re.M)
+
+
+def source_has_math(markdown: str) -> bool:
+    """Does a chapter's Markdown (outside code) contain TeX?"""
+    prose = FENCE_RE.sub("", markdown)
+    prose = re.sub(r"`[^`\n]*`", "", prose)
+    return bool(re.search(r"^\s*\$\$\s*$|\$[^\s$][^$\n]*[^\s$]\$|\$[^\s$\d]\$", prose, re.M))
+
+
+def built_pages(site: Path) -> list[str]:
+    """Site-relative URLs of every built page, the landing page first."""
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("index.html"))
+    urls = ["" if p == "index.html" else p[: -len("index.html")] for p in pages]
+    urls.sort(key=lambda u: (u != "", u))
+    return urls + ["404.html"] if (site / "404.html").exists() else urls
+
+
+def _page_source(site_url: str, docs_dir: Path) -> Path | None:
+    if site_url in ("", "404.html"):
+        return docs_dir / "index.md" if site_url == "" else None
+    candidate = docs_dir / (site_url.rstrip("/") + ".md")
+    if candidate.exists():
+        return candidate
+    candidate = docs_dir / site_url / "index.md"
+    return candidate if candidate.exists() else None
+
+
+def _ids_of(html_text: str) -> set[str]:
+    return {urllib.parse.unquote(i) for i in ID_RE.findall(html_text)}
+
+
+def check_site(
+    browser,
+    site: Path,
+    docs_dir: Path,
+    *,
+    pages: list[str] | None = None,
+    screenshots: Path | None = None,
+) -> Report:
+    """Load pages of a built site in Chromium and report everything a reader would trip on."""
+    report = Report()
+    with SiteServer(site) as server:
+        origin = server.origin
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+
+        def route(route_obj, request=None):
+            url = route_obj.request.url
+            parsed = urllib.parse.urlsplit(url)
+            if parsed.scheme not in ("http", "https") or parsed.hostname == "127.0.0.1":
+                route_obj.continue_()
+                return
+            if ALLOWED_REMOTE.match(url):
+                report.allowed_remote.append(url)
+            else:
+                report.remote_requests.append(url)
+            route_obj.abort()
+
+        context.route("**/*", route)
+        page = context.new_page()
+        failed: list[str] = []
+        js_errors: list[str] = []
+        page.on(
+            "response",
+            lambda r: failed.append(f"{r.status} {r.url}")
+            if r.url.startswith(origin) and r.status >= 400
+            else None,
+        )
+        page.on("pageerror", lambda e: js_errors.append(str(e)))
+        links: dict[str, set[str]] = {}
+        try:
+            for site_url in pages if pages is not None else built_pages(site):
+                failed.clear()
+                js_errors.clear()
+                url = f"{origin}/{site_url}"
+                name = site_url.rstrip("/") or "index"
+                report.pages.append(name)
+                response = page.goto(url, wait_until="load")
+                if response is None or response.status != 200:
+                    report.problems.append(f"{name}: page answered {response and response.status}")
+                    continue
+                if page.locator(".md-content pre > code").count():
+                    try:
+                        page.wait_for_selector(COPY_BUTTON_SELECTOR, timeout=5000)
+                    except Exception:
+                        pass
+                facts = page.evaluate(_PAGE_FACTS_JS)
+                raw = RAW_TEX.search(facts["text"])
+                if raw:
+                    context_text = facts["text"][max(0, raw.start() - 40) : raw.end() + 40]
+                    report.problems.append(f"{name}: raw TeX visible: {' '.join(context_text.split())!r}")
+                for error in facts["errors"]:
+                    report.problems.append(f"{name}: math error element: {error!r}")
+                source = _page_source(site_url, docs_dir)
+                if source is not None and source_has_math(source.read_text(encoding="utf-8")):
+                    if facts["katex"] == 0:
+                        report.problems.append(f"{name}: the chapter has math but no .katex element")
+                if facts["withoutCopy"]:
+                    report.problems.append(
+                        f"{name}: {facts['withoutCopy']} of {facts['codeBlocks']} code blocks "
+                        "have no copy button"
+                    )
+                if facts["overflow"] > 1:
+                    report.problems.append(f"{name}: the page is {facts['overflow']} px wider than the window")
+                for link in facts["links"]:
+                    if link.startswith(origin):
+                        base, _, fragment = link.partition("#")
+                        links.setdefault(base, set()).add(fragment)
+                for bad in failed:
+                    report.problems.append(f"{name}: request failed: {bad}")
+                for error in js_errors:
+                    report.problems.append(f"{name}: JavaScript error: {error}")
+                if screenshots is not None:
+                    screenshots.mkdir(parents=True, exist_ok=True)
+                    slug = name.replace("/", "__")
+                    page.screenshot(path=str(screenshots / f"{slug}.png"), full_page=True)
+        finally:
+            context.close()
+        # Every same-origin link: the target answers 200 and holds the anchor.
+        for base, fragments in sorted(links.items()):
+            report.links_checked += len(fragments)
+            try:
+                with urllib.request.urlopen(base, timeout=10) as answer:
+                    body = answer.read()
+                    kind = answer.headers.get_content_type()
+            except urllib.error.HTTPError as error:
+                report.problems.append(f"broken link: {base} answers {error.code}")
+                continue
+            wanted = {urllib.parse.unquote(f) for f in fragments if f}
+            if not wanted:
+                continue
+            if kind != "text/html":
+                report.problems.append(f"broken link: {base} is {kind} and has no anchors {sorted(wanted)}")
+                continue
+            ids = _ids_of(body.decode("utf-8", errors="replace"))
+            for fragment in sorted(wanted - ids):
+                report.problems.append(f"broken anchor: {base}#{fragment}")
+    for url in report.remote_requests:
+        report.problems.append(f"request leaving the machine: {url}")
+    return report
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium (Debian's) for every browser test of the session."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Python Playwright is missing: pip install -e '.[dev]' (the README's test command).")
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: install Debian's package with "
+            "`sudo apt-get install -y chromium` (the README's test command does); "
+            "`playwright install` is not needed."
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_every_page_reads_offline(chromium, built_site: Path):
+    if SCREENSHOTS.exists():
+        shutil.rmtree(SCREENSHOTS)
+    started = time.perf_counter()
+    report = check_site(chromium, built_site, DOCS, screenshots=SCREENSHOTS)
+    seconds = time.perf_counter() - started
+    print(
+        f"checked {len(report.pages)} pages and {report.links_checked} links in {seconds:.1f} s; "
+        f"screenshots in {SCREENSHOTS}"
+    )
+    assert len(report.pages) >= 10, f"too few pages were checked: {report.pages}"
+    assert not report.problems, "\n".join(report.problems)
+
+
+# --------------------------------------------------------------------------
+# The checker itself: a damaged copy of the book must be reported
+
+
+BROKEN_FORMULA = "\n\nA damaged formula:\n\n$$\n\\frac{1}{\n$$\n"
+GLUED_TEX = "\n\nA paragraph glued to its formula\n$$\n\\frac{a}{b}\n$$\nand after.\n"
+DEAD_LINKS = (
+    "\n\n[a chapter that does not exist](no-such-chapter.md) and "
+    '<a href="#no-such-anchor">an anchor that does not exist</a>.\n'
+)
+
+
+@pytest.fixture(scope="module")
+def damaged_report(chromium, tmp_path_factory) -> Report:
+    _require_build_inputs(ROOT)
+    book = copy_book(tmp_path_factory.mktemp("damaged") / "book")
+    docs = book / "docs"
+    (docs / "damage-formula.md").write_text("# Broken formula" + BROKEN_FORMULA, encoding="utf-8")
+    (docs / "damage-glued.md").write_text("# Glued TeX" + GLUED_TEX, encoding="utf-8")
+    (docs / "damage-links.md").write_text("# Dead links" + DEAD_LINKS, encoding="utf-8")
+    config = book / "mkdocs.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + f"\nextra_javascript:\n  - {CDN_SCRIPT}\n",
+        encoding="utf-8",
+    )
+    site = book / "site"
+    result = mkdocs_build(book, site, strict=False)
+    assert result.returncode == 0, f"the damaged copy did not build:\n{result.stdout}\n{result.stderr}"
+    pages = ["damage-formula/", "damage-glued/", "damage-links/"]
+    return check_site(chromium, site, docs, pages=pages)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        ("broken formula", "damage-formula: math error element"),
+        ("TeX glued to a paragraph", "damage-glued: raw TeX visible"),
+        ("script from a CDN", f"request leaving the machine: {CDN_SCRIPT}"),
+        ("link to a missing page", "no-such-chapter.md answers 404"),
+        ("link to a missing anchor", "damage-links/#no-such-anchor"),
+    ],
+)
+def test_checker_catches(damaged_report: Report, damage: str, expected: str):
+    assert damaged_report.about(expected), (
+        f"the browser check missed a {damage}; it reported:\n" + "\n".join(damaged_report.problems)
+    )

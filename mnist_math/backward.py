@@ -42,8 +42,8 @@ def backward_prop(
         validate: Check the arguments first (the training loop checks once and passes False).
 
     Returns:
-        ``{"dZ2": (k, m), "dW2": (k, h), "db2": (k, 1), "dZ1": (h, m), "dW1": (h, n),
-        "db1": (h, 1)}``, each gradient with the shape of its variable.
+        A dict of the gradients, each with the shape of its variable, keyed ``dZ2`` (k, m),
+            ``dW2`` (k, h), ``db2`` (k, 1), ``dZ1`` (h, m), ``dW1`` (h, n) and ``db1`` (h, 1).
 
     Raises:
         TypeError, ValueError: the shapes do not fit together or a label is out of range.

@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     data = commands.add_parser("data", help="fetch, verify and cache MNIST; say where it is")
     data.add_argument("--path", default=None, help="an mnist.npz or a folder of IDX files")
     data.add_argument("--refresh", action="store_true", help="ignore the cache and load again")
+
+    commands.add_parser(
+        "figures",
+        help="redraw the book's figures (options: see `mnist-math figures --help`)",
+        add_help=False,
+    )
     return parser
 # ~/~ end
 
@@ -104,8 +110,14 @@ def run_train(args: argparse.Namespace) -> int:
 
 # ~/~ begin <<docs/engineering.md#cli-main>>[init]
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args, rest = build_parser().parse_known_args(argv)
     try:
+        if args.command == "figures":
+            from .figures import main as figures_main  # matplotlib is slow to import
+
+            return figures_main(rest)
+        if rest:
+            build_parser().error(f"unrecognized arguments: {' '.join(rest)}")
         if args.command == "train":
             return run_train(args)
         from .data import report

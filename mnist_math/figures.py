@@ -230,10 +230,10 @@ def reference_runs(iterations: int = 500, *, torch: bool = True, progress: bool 
         progress: Show progress bars.
 
     Returns:
-        ``{"images", "labels", "initial", "params", "history", "test_accuracy"}`` and, with
-        ``torch``, ``"torch_history"``: the training images ``(60000, 28, 28)`` uint8 and
-        labels, the initial and trained NumPy weights, the NumPy history and the test
-        accuracy in [0, 1].
+        A dict with keys ``images``, ``labels``, ``initial``, ``params``, ``history`` and
+            ``test_accuracy`` (and, with ``torch``, ``torch_history``) holding the training
+            images ``(60000, 28, 28)`` uint8 and labels, the initial and trained NumPy
+            weights, the NumPy history and the test accuracy in [0, 1].
     """
     (x_train, y_train), (x_test, y_test) = load_mnist(progress=progress)
     X = as_columns(x_train)

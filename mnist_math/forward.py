@@ -34,8 +34,8 @@ def init_params(
         dtype: Floating-point dtype of the arrays.
 
     Returns:
-        ``{"W1": (n_hidden, n_in), "b1": (n_hidden, 1), "W2": (n_out, n_hidden),
-        "b2": (n_out, 1)}``, arrays of ``dtype``.
+        A dict of arrays of ``dtype`` with keys ``W1`` (n_hidden, n_in), ``b1`` (n_hidden, 1),
+            ``W2`` (n_out, n_hidden) and ``b2`` (n_out, 1).
 
     Raises:
         ValueError: a size is not a positive integer or the scheme is unknown.
@@ -81,8 +81,8 @@ def forward_prop(
             and passes ``False``, which skips a full scan of ``X`` on every iteration.
 
     Returns:
-        The cache ``{"Z1": (h, m), "A1": (h, m), "Z2": (k, m), "A2": (k, m)}``; each column
-        of ``A2`` sums to 1.
+        The cache, a dict keyed ``Z1`` and ``A1`` (h, m), ``Z2`` and ``A2`` (k, m); each
+            column of ``A2`` sums to 1.
 
     Raises:
         TypeError, ValueError: ``params`` or ``X`` do not have the shapes above.

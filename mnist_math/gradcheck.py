@@ -138,9 +138,9 @@ def gradient_check(
         backward: The backward pass under test, called like ``backward_prop``.
 
     Returns:
-        ``{"W1": error, "b1": error, "W2": error, "b2": error}``, each the largest
-        difference between ``backward``'s gradient and the numerical one, relative to the
-        largest entry of either; float64 round-off puts it near 1e-10.
+        A dict keyed ``W1``, ``b1``, ``W2``, ``b2``, each value the largest difference
+            between ``backward``'s gradient and the numerical one, relative to the largest
+            entry of either; float64 round-off puts it near 1e-10.
 
     Raises:
         ValueError: a gradient of ``backward`` does not have its parameter's shape.

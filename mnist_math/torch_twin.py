@@ -118,8 +118,8 @@ def to_numpy_params(model: TwoLayerNet) -> dict[str, np.ndarray]:
         model: A module on any device, of any floating-point dtype.
 
     Returns:
-        ``{"W1": (h, n_in), "b1": (h, 1), "W2": (n_out, h), "b2": (n_out, 1)}``, new NumPy
-        arrays of the module's dtype (float64 or float32), on the CPU.
+        A dict of new NumPy arrays of the module's dtype (float64 or float32), on the CPU,
+            keyed ``W1`` (h, n_in), ``b1`` (h, 1), ``W2`` (n_out, h) and ``b2`` (n_out, 1).
     """
     params = {}
     for layer, W, b in ((model.linear1, "W1", "b1"), (model.linear2, "W2", "b2")):

@@ -124,10 +124,10 @@ def gradient_descent(
         progress: Show a progress bar with the loss and accuracy.
 
     Returns:
-        ``(params, history)``: the trained ``W1, b1, W2, b2`` and
-        ``{"iteration": [...], "loss": [...], "accuracy": [...]}``, recorded at iterations
-        0, record_every, 2·record_every, ... and at the last iteration, each value
-        measured before that iteration's update.
+        The pair ``(params, history)`` of the trained ``W1, b1, W2, b2`` and a dict of three
+            equal-length lists ``iteration``, ``loss`` and ``accuracy``, recorded at iterations
+            0, record_every, 2·record_every, ... and at the last iteration, each value
+            measured before that iteration's update.
 
     Raises:
         TypeError, ValueError: invalid data, labels, parameters or settings.

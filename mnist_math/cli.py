@@ -70,32 +70,27 @@ def run_train(args: argparse.Namespace) -> int:
         f"{args.iterations} iterations, lr {args.lr}, seed {args.seed}, {args.dtype}, "
         f"backend {args.backend}"
     )
+    knobs = {
+        "lr": args.lr,
+        "iterations": args.iterations,
+        "n_hidden": args.hidden,
+        "seed": args.seed,
+        "progress": not args.no_progress,
+    }
     start = time.perf_counter()
     if args.backend == "numpy":
-        params, history = gradient_descent(
-            X_train,
-            Y_train,
-            lr=args.lr,
-            iterations=args.iterations,
-            n_hidden=args.hidden,
-            seed=args.seed,
-            progress=not args.no_progress,
-        )
+        params, history = gradient_descent(X_train, Y_train, **knobs)
     else:
         from .torch_twin import train_torch
 
         params, history, device = train_torch(
             X_train,
             Y_train,
-            lr=args.lr,
-            iterations=args.iterations,
-            n_hidden=args.hidden,
-            seed=args.seed,
             optimizer=args.optimizer,
             batch_size=args.batch_size,
             device=args.device,
             dtype=args.dtype,
-            progress=not args.no_progress,
+            **knobs,
         )
         print(f"Device: {device}")
     elapsed = time.perf_counter() - start

@@ -83,4 +83,19 @@ def check_params(params: object) -> dict[str, np.ndarray]:
         raise ValueError(f"b1 and b2 must be columns (h, 1), got {b1.shape} and {b2.shape}")
     return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
 # ~/~ end
+
+# ~/~ begin <<docs/engineering.md#checks-count>>[init]
+def check_count(name: str, value: object, *, at_most: int | None = None) -> int:
+    """Return ``value`` after checking that it is an integer >= 1 (and <= ``at_most``).
+
+    Raises:
+        ValueError: ``value`` is not an integer (or is a bool), is below 1 or above ``at_most``.
+    """
+    is_integer = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if at_most is None and not (is_integer and value >= 1):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if at_most is not None and not (is_integer and 1 <= value <= at_most):
+        raise ValueError(f"{name} must be an integer in 1..{at_most}, got {value!r}")
+    return int(value)
+# ~/~ end
 # ~/~ end

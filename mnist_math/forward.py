@@ -6,7 +6,7 @@ Tangled from the book's chapter "2. Forward propagation" (docs/forward.md).
 
 import numpy as np
 
-from ._checks import check_matrix, check_params
+from ._checks import check_count, check_matrix, check_params
 from .activations import relu, softmax
 
 # ~/~ begin <<docs/forward.md#forward-init-params>>[init]
@@ -41,8 +41,7 @@ def init_params(
         ValueError: a size is not a positive integer or the scheme is unknown.
     """
     for name, size in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
-        if not isinstance(size, (int, np.integer)) or size < 1:
-            raise ValueError(f"{name} must be a positive integer, got {size!r}")
+        check_count(name, size)
     rng = np.random.default_rng(seed)
     shapes = {"W1": (n_hidden, n_in), "b1": (n_hidden, 1), "W2": (n_out, n_hidden), "b2": (n_out, 1)}
     if scheme == "uniform":

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._checks import check_labels, check_matrix, check_params
+from ._checks import check_count, check_labels, check_matrix, check_params
 from .forward import init_params
 
 # ~/~ begin <<docs/pytorch.md#torch-model>>[init]
@@ -239,11 +239,6 @@ def minibatches(
 OPTIMIZERS = ("sgd", "adam")
 
 
-def _is_count(value: object) -> bool:
-    """Whether ``value`` is an integer >= 1 (and not a bool)."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
-
-
 def train_torch(
     X: np.ndarray,
     Y: np.ndarray,
@@ -316,15 +311,14 @@ def train_torch(
         ("n_hidden", n_hidden),
         ("record_every", record_every),
     ):
-        if not _is_count(value):
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_count(name, value)
     is_real = isinstance(lr, (int, float, np.integer, np.floating)) and not isinstance(lr, bool)
     if not (is_real and 0 < lr < np.inf):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
-    if batch_size is not None and not (_is_count(batch_size) and batch_size <= m):
-        raise ValueError(f"batch_size must be None or an integer in 1..{m} (m), got {batch_size!r}")
+    if batch_size is not None:
+        check_count("batch_size", batch_size, at_most=m)
     # ~/~ end
     # ~/~ begin <<docs/pytorch.md#torch-train-setup>>[init]
     torch_device = select_device(device)

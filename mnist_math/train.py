@@ -7,7 +7,7 @@ Tangled from the book's chapter "6. Gradient descent" (docs/gradient-descent.md)
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._checks import check_labels, check_matrix, check_params
+from ._checks import check_count, check_labels, check_matrix, check_params
 from .backward import backward_prop
 from .forward import forward_prop, init_params
 from .loss import cross_entropy
@@ -133,13 +133,9 @@ def gradient_descent(
         TypeError, ValueError: invalid data, labels, parameters or settings.
     """
     X = check_matrix("X", X)
-    if not np.issubdtype(X.dtype, np.floating):
-        X = X.astype(np.float64)
     Y = check_labels("Y", Y, n_classes=10, m=X.shape[1])
-    if not isinstance(iterations, (int, np.integer)) or iterations < 1:
-        raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
-    if not isinstance(record_every, (int, np.integer)) or record_every < 1:
-        raise ValueError(f"record_every must be a positive integer, got {record_every!r}")
+    check_count("iterations", iterations)
+    check_count("record_every", record_every)
     if params is None:
         params = init_params(X.shape[0], n_hidden, 10, seed=seed, scheme=scheme, dtype=X.dtype)
     params = check_params(params)
@@ -151,7 +147,7 @@ def gradient_descent(
         cache = forward_prop(params, X, validate=False)
         if i % record_every == 0 or i == iterations - 1:
             loss = cross_entropy(cache["A2"], Y)
-            acc = float(np.mean(np.argmax(cache["A2"], axis=0) == Y))
+            acc = accuracy(get_predictions(cache["A2"]), Y)
             history["iteration"].append(i)
             history["loss"].append(loss)
             history["accuracy"].append(acc)

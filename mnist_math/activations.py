@@ -20,7 +20,7 @@ def relu(Z: np.ndarray) -> np.ndarray:
     Returns:
         An array of ``Z``'s shape and dtype with the negative entries replaced by 0.
     """
-    Z = check_matrix("Z", Z, ndim=None)
+    Z = check_matrix("Z", Z, ndim=None, allow_empty=True)
     return np.maximum(Z, 0)
 # ~/~ end
 
@@ -36,7 +36,7 @@ def relu_derivative(Z: np.ndarray) -> np.ndarray:
     Returns:
         An array of ``Z``'s shape and dtype holding 1.0 where ``Z > 0`` and 0.0 elsewhere.
     """
-    Z = check_matrix("Z", Z, ndim=None)
+    Z = check_matrix("Z", Z, ndim=None, allow_empty=True)
     return (Z > 0).astype(Z.dtype)
 # ~/~ end
 
@@ -52,7 +52,12 @@ def softmax(Z: np.ndarray) -> np.ndarray:
         Z: Logits, shape (k, m), one example per column, finite floats.
 
     Returns:
-        Probabilities of shape (k, m); every column is non-negative and sums to 1.
+        Probabilities of shape (k, m) and ``Z``'s dtype; every column is non-negative and
+            sums to 1.
+
+    Raises:
+        TypeError, ValueError: ``Z`` is not a 2-D array of finite real numbers, or it is
+            empty (a softmax of no classes or no examples is undefined).
     """
     Z = check_matrix("Z", Z)
     shifted = Z - Z.max(axis=0, keepdims=True)

@@ -1,24 +1,45 @@
 # ~/~ begin <<docs/engineering.md#mnist_math/cli.py>>[init]
-"""The ``mnist-math`` command line: ``train`` (the main job) and ``data``."""
+"""The ``mnist-math`` command line: ``train`` (the main job), ``data`` and ``figures``."""
 
 import argparse
+import os
 import sys
 import time
+import traceback
 
 import numpy as np
 
 # ~/~ begin <<docs/engineering.md#cli-parser>>[init]
 def positive_int(text: str) -> int:
-    value = int(text)
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
 
 
+def seed_int(text: str) -> int:
+    """An argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer 0 or larger, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer 0 or larger, got {text}")
+    return value
+
+
 def positive_float(text: str) -> float:
-    value = float(text)
+    """An argparse type: a positive finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
     if not value > 0 or not np.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
     return value
 
 
@@ -27,24 +48,39 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mnist-math",
         description="Train the book's MNIST network and report its test accuracy.",
     )
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback of an error"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train the seed's network and report test accuracy")
-    train.add_argument("--hidden", type=positive_int, default=10, help="hidden units (default 10)")
-    train.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (default 0.1)")
-    train.add_argument("--iterations", type=positive_int, default=500, help="iterations (default 500)")
-    train.add_argument("--seed", type=int, default=0, help="seed of the initial weights (default 0)")
-    train.add_argument("--dtype", choices=["float64", "float32"], default="float64")
-    train.add_argument("--backend", choices=["numpy", "torch"], default="numpy")
-    train.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd", help="torch backend only")
-    train.add_argument("--batch-size", type=positive_int, default=None, help="torch backend only (default: full batch)")
-    train.add_argument("--device", default="auto", help="torch backend only: auto, cpu, cuda, mps")
-    train.add_argument("--data", default=None, help="an mnist.npz or a folder of IDX files")
-    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train = commands.add_parser(
+        "train", help="train the seed's network and report test accuracy"
+    )
+    train.set_defaults(command_parser=train)
+    add = train.add_argument
+    add("--hidden", type=positive_int, default=10, help="hidden units (default 10)")
+    add("--lr", type=positive_float, default=0.1, help="learning rate (default 0.1)")
+    add("--iterations", type=positive_int, default=500, help="iterations (default 500)")
+    add("--seed", type=seed_int, default=0, help="seed of the initial weights (default 0)")
+    add("--dtype", choices=["float64", "float32"], default="float64")
+    add("--backend", choices=["numpy", "torch"], default="numpy")
+    add("--optimizer", choices=["sgd", "adam"], default=None,
+        help="torch backend only (default sgd)")
+    add("--batch-size", type=positive_int, default=None,
+        help="torch backend only (default: the full batch)")
+    add("--device", default=None, help="torch backend only: auto (default), cpu, cuda, mps")
+    add("--data", default=None, help="an mnist.npz or a folder of IDX files")
+    add("--no-progress", action="store_true", help="no progress bar")
 
     data = commands.add_parser("data", help="fetch, verify and cache MNIST; say where it is")
     data.add_argument("--path", default=None, help="an mnist.npz or a folder of IDX files")
     data.add_argument("--refresh", action="store_true", help="ignore the cache and load again")
+
+    for command in (train, data):
+        # Also accepted after the command; SUPPRESS keeps the top-level default otherwise.
+        command.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
 
     commands.add_parser(
         "figures",
@@ -54,17 +90,80 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 # ~/~ end
 
+# ~/~ begin <<docs/engineering.md#cli-checks>>[init]
+TORCH_ONLY = {"optimizer": "--optimizer", "batch_size": "--batch-size", "device": "--device"}
+
+
+def check_applicable(args: argparse.Namespace) -> None:
+    """Refuse, as a usage error, an option that the chosen backend would ignore."""
+    if args.backend != "torch":
+        given = [flag for key, flag in TORCH_ONLY.items() if getattr(args, key) is not None]
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            args.command_parser.error(
+                f"{', '.join(given)} {verb} only to --backend torch; "
+                "add --backend torch or leave it out"
+            )
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process could still use, or None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def training_bytes(n_hidden: int, m: int, n_in: int, itemsize: int) -> int:
+    """Rough peak memory of a full-batch step: the data, six (h, m) arrays, four of W1."""
+    return itemsize * (n_in * m + 6 * n_hidden * m + 4 * n_hidden * n_in)
+
+
+def check_fits(n_hidden: int, m: int, n_in: int, itemsize: int) -> None:
+    """Refuse a network whose training would need more memory than the machine has.
+
+    Raises:
+        MemoryError: with the size the run would need and the size available.
+    """
+    needed = training_bytes(n_hidden, m, n_in, itemsize)
+    available = available_memory()
+    if available is not None and needed > available:
+        raise MemoryError(
+            f"--hidden {n_hidden} would need about {needed / 2**30:,.1f} GiB of memory to "
+            f"train on {m:,} images, and this machine has {available / 2**30:,.1f} GiB "
+            "available: use fewer hidden units"
+        )
+# ~/~ end
+
 # ~/~ begin <<docs/engineering.md#cli-train>>[init]
 def run_train(args: argparse.Namespace) -> int:
     from .data import as_columns, load_mnist
     from .train import accuracy, gradient_descent, predict
 
+    if args.backend == "torch":
+        try:
+            from .torch_twin import select_device, train_torch
+        except ImportError as error:
+            raise RuntimeError(
+                f"the torch backend needs PyTorch ({error}): pip install torch"
+            ) from error
+        device = select_device(args.device or "auto")  # before the data: fail fast
     dtype = np.dtype(args.dtype)
-    (x_train, y_train), (x_test, y_test) = load_mnist(path=args.data, progress=not args.no_progress)
+    (x_train, y_train), (x_test, y_test) = load_mnist(
+        path=args.data, progress=not args.no_progress
+    )
     X_train = as_columns(x_train, dtype=dtype)
     X_test = as_columns(x_test, dtype=dtype)
     Y_train = y_train.astype(np.int64)
     Y_test = y_test.astype(np.int64)
+    check_fits(args.hidden, X_train.shape[1], X_train.shape[0], dtype.itemsize)
     print(
         f"Training 784 -> {args.hidden} -> 10 on {X_train.shape[1]:,} images: "
         f"{args.iterations} iterations, lr {args.lr}, seed {args.seed}, {args.dtype}, "
@@ -81,18 +180,16 @@ def run_train(args: argparse.Namespace) -> int:
     if args.backend == "numpy":
         params, history = gradient_descent(X_train, Y_train, **knobs)
     else:
-        from .torch_twin import train_torch
-
-        params, history, device = train_torch(
+        print(f"Device: {device}")
+        params, history = train_torch(
             X_train,
             Y_train,
-            optimizer=args.optimizer,
+            optimizer=args.optimizer or "sgd",
             batch_size=args.batch_size,
-            device=args.device,
+            device=device,
             dtype=args.dtype,
             **knobs,
         )
-        print(f"Device: {device}")
     elapsed = time.perf_counter() - start
     train_acc = accuracy(predict(params, X_train), Y_train)
     test_acc = accuracy(predict(params, X_test), Y_test)
@@ -105,22 +202,46 @@ def run_train(args: argparse.Namespace) -> int:
 
 # ~/~ begin <<docs/engineering.md#cli-main>>[init]
 def main(argv: list[str] | None = None) -> int:
-    args, rest = build_parser().parse_known_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if "--debug" in rest:
+        rest.remove("--debug")
+        args.debug = True
     try:
         if args.command == "figures":
             from .figures import main as figures_main  # matplotlib is slow to import
 
             return figures_main(rest)
         if rest:
-            build_parser().error(f"unrecognized arguments: {' '.join(rest)}")
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
         if args.command == "train":
+            check_applicable(args)
             return run_train(args)
         from .data import report
 
         return report(path=args.path, refresh=args.refresh)
     except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
+        print("mnist-math: interrupted", file=sys.stderr)
         return 130
+    except (ValueError, TypeError, OSError, RuntimeError, MemoryError) as error:
+        return report_error(error, args.debug)
+    except Exception as error:  # a bug: still one line, and the way to the traceback
+        return report_error(error, args.debug, unexpected=True)
+
+
+def report_error(error: BaseException, debug: bool, *, unexpected: bool = False) -> int:
+    """Print ``error`` as one line on stderr (or its traceback with ``--debug``); return 1."""
+    if debug:
+        traceback.print_exception(error)
+        return 1
+    message = " ".join(str(error).split()) or type(error).__name__
+    if unexpected:
+        message = (
+            f"unexpected {type(error).__name__}: {message} "
+            "(rerun with --debug for the traceback)"
+        )
+    print(f"mnist-math: error: {message}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from .cli import positive_int
 from .data import as_columns, load_mnist
 from .forward import init_params
 from .train import accuracy, gradient_descent, predict
@@ -254,7 +255,7 @@ def reference_runs(iterations: int = 500, *, torch: bool = True, progress: bool 
     if torch:
         from .torch_twin import train_torch  # imported here: PyTorch is slow to import
 
-        _, torch_history, _ = train_torch(
+        _, torch_history = train_torch(
             X,
             Y,
             lr=0.1,
@@ -301,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--iterations",
-        type=int,
+        type=positive_int,
         default=500,
         help="training iterations of the reference runs (default: 500)",
     )
@@ -309,7 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     wanted = args.only or list(FIGURES)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        parser.error(f"--out {out} is a file, not a folder: name a folder for the PNGs")
     needs_training = any(name != "sample-digits" for name in wanted)
     if needs_training:
         with_torch = "numpy-vs-torch" in wanted
@@ -317,6 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         images, labels = runs["images"], runs["labels"]
     else:
         (images, labels), _ = load_mnist(progress=not args.quiet)
+    out.mkdir(parents=True, exist_ok=True)
     for name in wanted:
         if name == "sample-digits":
             figure = sample_digits(images, labels)

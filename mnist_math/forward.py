@@ -5,8 +5,9 @@ Tangled from the book's chapter "2. Forward propagation" (docs/forward.md).
 """
 
 import numpy as np
+import numpy.typing as npt
 
-from ._checks import check_count, check_matrix, check_params
+from ._checks import check_count, check_matrix, check_params, check_same_dtype, check_seed
 from .activations import relu, softmax
 
 # ~/~ begin <<docs/forward.md#forward-init-params>>[init]
@@ -17,33 +18,46 @@ def init_params(
     *,
     seed: int = 0,
     scheme: str = "uniform",
-    dtype: type = np.float64,
+    dtype: npt.DTypeLike = np.float64,
 ) -> dict[str, np.ndarray]:
     """Draw the initial weights and biases of the 784 → h → 10 network.
 
     ``scheme="uniform"`` is the seed's: every entry of ``W1, b1, W2, b2`` is drawn from
     U(-0.5, 0.5), in that order, from ``np.random.default_rng(seed)``. ``scheme="he"`` draws
-    the weights from N(0, 2 / fan_in) and sets the biases to zero.
+    the weights from N(0, 2 / fan_in) and sets the biases to zero. The numbers are drawn in
+    float64 and rounded once to ``dtype``, so both dtypes start from the same weights.
 
     Args:
         n_in: Inputs per example (784 pixels for MNIST).
         n_hidden: Hidden units $h$.
         n_out: Output units $k$, one per class.
-        seed: Seed of the random generator; the same seed gives the same arrays.
+        seed: Seed of the random generator, an integer >= 0; the same seed gives the same
+            arrays.
         scheme: ``"uniform"`` (the seed's) or ``"he"``.
-        dtype: Floating-point dtype of the arrays.
+        dtype: Floating-point dtype of the arrays, float64 or float32.
 
     Returns:
         A dict of arrays of ``dtype`` with keys ``W1`` (n_hidden, n_in), ``b1`` (n_hidden, 1),
             ``W2`` (n_out, n_hidden) and ``b2`` (n_out, 1).
 
     Raises:
-        ValueError: a size is not a positive integer or the scheme is unknown.
+        ValueError: a size is not a positive integer, the seed is not an integer >= 0, or
+            the scheme is unknown.
+        TypeError: ``dtype`` is not a floating-point type.
     """
     for name, size in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
         check_count(name, size)
+    seed = check_seed(seed)
+    dtype = np.dtype(dtype)
+    if not np.issubdtype(dtype, np.floating):
+        raise TypeError(f"dtype must be a floating-point type such as float64, got {dtype}")
     rng = np.random.default_rng(seed)
-    shapes = {"W1": (n_hidden, n_in), "b1": (n_hidden, 1), "W2": (n_out, n_hidden), "b2": (n_out, 1)}
+    shapes = {
+        "W1": (n_hidden, n_in),
+        "b1": (n_hidden, 1),
+        "W2": (n_out, n_hidden),
+        "b2": (n_out, 1),
+    }
     if scheme == "uniform":
         params = {name: rng.uniform(-0.5, 0.5, size=shape) for name, shape in shapes.items()}
     elif scheme == "he":
@@ -75,20 +89,23 @@ def forward_prop(
 
     Args:
         params: ``W1`` (h, n), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1), floats.
-        X: Inputs, shape (n, m), one example per column, finite floats.
+        X: Inputs, shape (n, m), one example per column, finite floats of the parameters'
+            dtype (float64 or float32: the whole pass keeps that dtype).
         validate: Check ``params`` and ``X`` first. The training loop checks its data once
             and passes ``False``, which skips a full scan of ``X`` on every iteration.
 
     Returns:
-        The cache, a dict keyed ``Z1`` and ``A1`` (h, m), ``Z2`` and ``A2`` (k, m); each
-            column of ``A2`` sums to 1.
+        The cache, a dict keyed ``Z1`` and ``A1`` (h, m), ``Z2`` and ``A2`` (k, m), all of
+            the parameters' dtype; each column of ``A2`` sums to 1.
 
     Raises:
-        TypeError, ValueError: ``params`` or ``X`` do not have the shapes above.
+        TypeError, ValueError: ``params`` or ``X`` do not have the shapes above, ``X`` is
+            empty, or ``X`` and the parameters have different dtypes.
     """
     if validate:
         params = check_params(params)
         X = check_matrix("X", X, rows=params["W1"].shape[1])
+        check_same_dtype("X", X, params["W1"].dtype)
     Z1 = params["W1"] @ X + params["b1"]
     A1 = relu(Z1)
     Z2 = params["W2"] @ A1 + params["b2"]

@@ -14,7 +14,18 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._checks import check_count, check_labels, check_matrix, check_params
+from ._checks import (
+    PARAM_NAMES,
+    check_count,
+    check_finite,
+    check_labels,
+    check_loss,
+    check_matrix,
+    check_params,
+    check_rate,
+    check_seed,
+    warn_if_not_pixels,
+)
 from .forward import init_params
 
 # ~/~ begin <<docs/pytorch.md#torch-model>>[init]
@@ -250,11 +261,11 @@ def train_torch(
     optimizer: str = "sgd",
     batch_size: int | None = None,
     device: torch.device | str = "auto",
-    dtype: torch.dtype | str = "float64",
+    dtype: torch.dtype | str | None = None,
     params: Mapping[str, np.ndarray] | None = None,
     record_every: int = 10,
     progress: bool = False,
-) -> tuple[dict[str, np.ndarray], dict[str, list], str]:
+) -> tuple[dict[str, np.ndarray], dict[str, list]]:
     """Train the book's network with PyTorch autograd and ``torch.optim``.
 
     The twin of [`gradient_descent`][mnist_math.train.gradient_descent]: by default it starts
@@ -275,23 +286,27 @@ def train_torch(
         batch_size: Examples per step, ``1 .. m``; ``None`` (the default) uses all ``m``.
         device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``,
             ``"mps"`` or a ``torch.device``.
-        dtype: ``"float64"`` (the default, as the NumPy chapters) or ``"float32"``.
+        dtype: ``"float64"`` or ``"float32"``; by default the dtype of ``X`` (float64 for
+            integer inputs), so that the twin computes in the dtype it is given.
         params: Starting weights ``{"W1": (h, n_in), "b1": (h, 1), "W2": (10, h),
             "b2": (10, 1)}`` (not modified); by default drawn by ``init_params``.
         record_every: Record the loss and accuracy every that many iterations.
         progress: Show a progress bar with the iteration, loss and accuracy.
 
     Returns:
-        ``(params, history, device)``: the trained weights in the book's layout (NumPy
-        arrays of the chosen dtype), ``{"iteration": [...], "loss": [...], "accuracy":
-        [...]}`` with the loss and training accuracy on all ``m`` examples *before* the
-        update of iterations ``0, record_every, 2 * record_every, ...`` and the last one,
-        and the device used, such as ``"cpu"`` or ``"cuda:0"``.
+        ``(params, history)``, as ``gradient_descent`` returns them: the trained weights in
+        the book's layout (NumPy arrays of the chosen dtype) and ``{"iteration": [...],
+        "loss": [...], "accuracy": [...]}`` with the loss and training accuracy on all
+        ``m`` examples *before* the update of iterations ``0, record_every,
+        2 * record_every, ...`` and the last one. ``select_device(device)`` names the
+        device used.
 
     Raises:
-        TypeError: ``X``, ``Y`` or ``params`` has the wrong type.
+        TypeError: ``X``, ``Y``, ``params`` or ``lr`` has the wrong type.
         ValueError: a shape, a label, a knob, the device name or the dtype is invalid.
         RuntimeError: the requested device is not available on this machine.
+        DivergenceError: the loss or the weights became NaN or infinite, or the loss ended
+            far above where it started; the exception carries the last finite parameters.
     """
     # ~/~ begin <<docs/pytorch.md#torch-train-checks>>[init]
     if params is not None:
@@ -304,17 +319,15 @@ def train_torch(
     X = check_matrix("X", X, rows=n_in)
     m = X.shape[1]
     Y = check_labels("Y", Y, n_classes=n_out, m=m)
-    if m == 0:
-        raise ValueError("X must hold at least one example (column)")
     for name, value in (
         ("iterations", iterations),
         ("n_hidden", n_hidden),
         ("record_every", record_every),
     ):
         check_count(name, value)
-    is_real = isinstance(lr, (int, float, np.integer, np.floating)) and not isinstance(lr, bool)
-    if not (is_real and 0 < lr < np.inf):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    lr = check_rate("lr", lr)
+    seed = check_seed(seed)
+    warn_if_not_pixels(X)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
     if batch_size is not None:
@@ -322,7 +335,7 @@ def train_torch(
     # ~/~ end
     # ~/~ begin <<docs/pytorch.md#torch-train-setup>>[init]
     torch_device = select_device(device)
-    torch_dtype = select_dtype(dtype, torch_device)
+    torch_dtype = select_dtype(str(X.dtype) if dtype is None else dtype, torch_device)
     if params is None:
         numpy_dtype = np.float64 if torch_dtype == torch.float64 else np.float32
         params = init_params(X.shape[0], n_hidden, n_out, seed=seed, dtype=numpy_dtype)
@@ -341,6 +354,8 @@ def train_torch(
     history = {"iteration": [], "loss": [], "accuracy": []}
     # ~/~ end
     # ~/~ begin <<docs/pytorch.md#torch-train-loop>>[init]
+    last_finite = to_numpy_params(model)
+    first_loss = None
     bar = tqdm(range(iterations), desc="training", unit="it", disable=not progress)
     for iteration in bar:
         if batches is None:
@@ -357,16 +372,27 @@ def train_torch(
                 with torch.no_grad():
                     all_logits = model(X_rows)
                     all_loss = F.cross_entropy(all_logits, Y_rows)
+            loss_value = all_loss.item()
+            first_loss = loss_value if first_loss is None else first_loss
+            final = iteration == iterations - 1
+            check_loss(loss_value, first_loss=first_loss, iteration=iteration, lr=lr,
+                       params=last_finite, final=final)
             correct = (all_logits.argmax(dim=1) == Y_rows).sum().item()
             history["iteration"].append(iteration)
-            history["loss"].append(all_loss.item())
+            history["loss"].append(loss_value)
             history["accuracy"].append(correct / m)
-            bar.set_postfix(loss=f"{history['loss'][-1]:.4f}", acc=f"{correct / m:.2%}")
+            bar.set_postfix(loss=f"{loss_value:.4f}", acc=f"{correct / m:.2%}")
+        elif not torch.isfinite(loss):
+            check_loss(loss.item(), first_loss=first_loss, iteration=iteration, lr=lr,
+                       params=last_finite)
         optim.zero_grad()
         loss.backward()
         optim.step()
+        stepped = to_numpy_params(model)
+        check_finite(stepped, PARAM_NAMES, iteration=iteration, lr=lr, params=last_finite)
+        last_finite = stepped
     bar.close()
     # ~/~ end
-    return to_numpy_params(model), history, str(torch_device)
+    return to_numpy_params(model), history
 # ~/~ end
 # ~/~ end

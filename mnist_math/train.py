@@ -7,10 +7,24 @@ Tangled from the book's chapter "6. Gradient descent" (docs/gradient-descent.md)
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._checks import check_count, check_labels, check_matrix, check_params
+from ._checks import (
+    check_count,
+    PARAM_NAMES,
+    check_finite,
+    check_labels,
+    check_loss,
+    check_matrix,
+    check_params,
+    check_rate,
+    check_same_dtype,
+    check_seed,
+    warn_if_not_pixels,
+)
 from .backward import backward_prop
 from .forward import forward_prop, init_params
 from .loss import cross_entropy
+
+GRADIENT_NAMES = ("dW1", "db1", "dW2", "db2")
 
 # ~/~ begin <<docs/gradient-descent.md#gd-update>>[init]
 def update_params(
@@ -22,43 +36,61 @@ def update_params(
     $b \leftarrow b - \alpha\, db$ for both layers.
 
     Args:
-        params: ``W1`` (h, n), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1).
-        grads: ``dW1, db1, dW2, db2`` with the shapes of the parameters (as returned by
-            ``backward_prop``).
-        lr: Learning rate $\alpha > 0$.
+        params: ``W1`` (h, n), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1), one float dtype.
+        grads: ``dW1, db1, dW2, db2`` with the shapes and dtype of the parameters (as
+            returned by ``backward_prop``), finite.
+        lr: Learning rate $\alpha > 0$, a real number.
 
     Returns:
-        The updated parameters, a new dict of new arrays.
+        The updated parameters, a new dict of new arrays of the parameters' dtype.
 
     Raises:
-        ValueError: ``lr`` is not a positive finite number or a gradient has the wrong shape.
+        TypeError: ``lr`` is not a real number, or a gradient's dtype is not the
+            parameters' (it would promote them).
+        ValueError: ``lr`` is not positive and finite, a gradient is missing, has the wrong
+            shape or holds NaN or infinity.
     """
-    if not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    lr = check_rate("lr", lr)
     new_params = {}
     for name in ("W1", "b1", "W2", "b2"):
+        if "d" + name not in grads:
+            raise ValueError(f"grads has no 'd{name}': pass the dict backward_prop returns")
         gradient = grads["d" + name]
         if gradient.shape != params[name].shape:
             raise ValueError(f"d{name} has shape {gradient.shape}, {name} has {params[name].shape}")
+        check_same_dtype("d" + name, gradient, params[name].dtype)
+        if not np.all(np.isfinite(gradient)):
+            raise ValueError(
+                f"d{name} contains NaN or infinity: the step would destroy the weights"
+            )
         new_params[name] = params[name] - lr * gradient
     return new_params
 # ~/~ end
 
 # ~/~ begin <<docs/gradient-descent.md#gd-predict>>[init]
-def get_predictions(A2: np.ndarray) -> np.ndarray:
+def get_predictions(A2: np.ndarray, n_classes: int = 10) -> np.ndarray:
     """The most probable class of each column (the seed's name for the argmax).
 
     Args:
-        A2: Probabilities or logits, shape (k, m).
+        A2: Probabilities or logits, shape (n_classes, m): one row per class.
+        n_classes: Number of classes $k$, the number of rows ``A2`` must have.
 
     Returns:
         Predicted labels, shape (m,), int64.
+
+    Raises:
+        ValueError: ``A2`` does not have ``n_classes`` rows (a transposed ``A2``, say) or
+            is empty.
     """
-    return np.argmax(check_matrix("A2", A2), axis=0).astype(np.int64)
+    A2 = check_matrix("A2", A2, rows=n_classes)
+    return np.argmax(A2, axis=0).astype(np.int64)
 
 
 def predict(params: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
     """Predicted digit for every column of ``X``: a forward pass and an argmax.
+
+    ``X`` is converted once to the parameters' dtype if it differs (a float64 model
+    reading float32 images, say).
 
     Args:
         params: ``W1, b1, W2, b2`` as returned by ``init_params`` or ``gradient_descent``.
@@ -67,7 +99,11 @@ def predict(params: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
     Returns:
         Predicted labels, shape (m,), int64.
     """
-    return get_predictions(forward_prop(params, X)["A2"])
+    params = check_params(params)
+    X = check_matrix("X", X, rows=params["W1"].shape[1])
+    X = X.astype(params["W1"].dtype, copy=False)
+    A2 = forward_prop(params, X)["A2"]
+    return get_predictions(A2, n_classes=A2.shape[0])
 
 
 def accuracy(predictions: np.ndarray, Y: np.ndarray) -> float:
@@ -88,7 +124,7 @@ def accuracy(predictions: np.ndarray, Y: np.ndarray) -> float:
     if predictions.shape != Y.shape or predictions.ndim != 1:
         raise ValueError(f"predictions {predictions.shape} and Y {Y.shape} must both be (m,)")
     if Y.size == 0:
-        raise ValueError("accuracy of an empty set of predictions is undefined")
+        raise ValueError("accuracy of an empty set of predictions is undefined: pass m >= 1")
     return float(np.mean(predictions == Y))
 # ~/~ end
 
@@ -112,48 +148,67 @@ def gradient_descent(
     ([the update rule][eq-update]) on all m examples.
 
     Args:
-        X: Training inputs, shape (n, m), floats in [0, 1]; its dtype is the training dtype.
+        X: Training inputs, shape (n, m), floats in [0, 1] (a warning says when they are
+            not); its dtype, float64 or float32, is the training dtype.
         Y: Training labels, shape (m,), integers in 0..9.
         lr: Learning rate $\\alpha$.
         iterations: Number of gradient steps.
         n_hidden: Hidden units $h$ (ignored when ``params`` is given).
-        seed: Seed of ``init_params``.
+        seed: Seed of ``init_params``, an integer >= 0.
         scheme: Initialisation scheme of ``init_params``.
-        params: Start from these parameters instead of ``init_params(...)``.
+        params: Start from these parameters instead of ``init_params(...)``; converted
+            once to ``X``'s dtype if theirs differs.
         record_every: Record loss and training accuracy every this many iterations.
         progress: Show a progress bar with the loss and accuracy.
 
     Returns:
-        The pair ``(params, history)`` of the trained ``W1, b1, W2, b2`` and a dict of three
-            equal-length lists ``iteration``, ``loss`` and ``accuracy``, recorded at iterations
-            0, record_every, 2·record_every, ... and at the last iteration, each value
-            measured before that iteration's update.
+        The pair ``(params, history)`` of the trained ``W1, b1, W2, b2`` (of ``X``'s dtype)
+            and a dict of three equal-length lists ``iteration``, ``loss`` and ``accuracy``,
+            recorded at iterations 0, record_every, 2·record_every, ... and at the last
+            iteration, each value measured before that iteration's update.
 
     Raises:
         TypeError, ValueError: invalid data, labels, parameters or settings.
+        DivergenceError: the loss or the weights became NaN or infinite, or the loss ended
+            far above where it started; the exception carries the last finite parameters.
     """
     X = check_matrix("X", X)
     Y = check_labels("Y", Y, n_classes=10, m=X.shape[1])
+    lr = check_rate("lr", lr)
     check_count("iterations", iterations)
     check_count("record_every", record_every)
+    seed = check_seed(seed)
+    warn_if_not_pixels(X)
     if params is None:
         params = init_params(X.shape[0], n_hidden, 10, seed=seed, scheme=scheme, dtype=X.dtype)
     params = check_params(params)
     if params["W1"].shape[1] != X.shape[0]:
         raise ValueError(f"W1 has {params['W1'].shape[1]} columns but X has {X.shape[0]} rows")
+    params = {name: array.astype(X.dtype, copy=False) for name, array in params.items()}
     history: dict[str, list] = {"iteration": [], "loss": [], "accuracy": []}
     bar = tqdm(range(iterations), desc="training", unit="it", disable=not progress)
     for i in bar:
-        cache = forward_prop(params, X, validate=False)
-        if i % record_every == 0 or i == iterations - 1:
-            loss = cross_entropy(cache["A2"], Y)
-            acc = accuracy(get_predictions(cache["A2"]), Y)
-            history["iteration"].append(i)
-            history["loss"].append(loss)
-            history["accuracy"].append(acc)
-            bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.2%}")
-        grads = backward_prop(params, cache, X, Y, validate=False)
-        params = update_params(params, grads, lr)
+        # Overflow is caught by the divergence checks below, not reported as warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            cache = forward_prop(params, X, validate=False)
+            if i % record_every == 0 or i == iterations - 1:
+                check_finite(cache, ("A2",), iteration=i, lr=lr, params=params)
+                loss = cross_entropy(cache["A2"], Y)
+                first_loss = history["loss"][0] if history["loss"] else loss
+                final = i == iterations - 1
+                check_loss(
+                    loss, first_loss=first_loss, iteration=i, lr=lr, params=params, final=final
+                )
+                acc = accuracy(get_predictions(cache["A2"]), Y)
+                history["iteration"].append(i)
+                history["loss"].append(loss)
+                history["accuracy"].append(acc)
+                bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.2%}")
+            grads = backward_prop(params, cache, X, Y, validate=False)
+            check_finite(grads, GRADIENT_NAMES, iteration=i, lr=lr, params=params)
+            new_params = update_params(params, grads, lr)
+            check_finite(new_params, PARAM_NAMES, iteration=i, lr=lr, params=params)
+            params = new_params
     return params, history
 # ~/~ end
 # ~/~ end

@@ -58,7 +58,7 @@ EQUATION_CHECKS = {
         "`cross_entropy(softmax(Z2), Y)` vs `F.cross_entropy(Z2.T, Y)` (mean); finite at logits of 1e4",
     ),
     # Chapter 5, backward propagation: mnist_math.backward.backward_prop against autograd.
-    # dZ2 and dZ1 are gradients of the summed loss: m × the .grad of torch's mean loss.
+    # dZ2, dA1 and dZ1 are gradients of the summed loss: m × the .grad of torch's mean loss.
     "eq-dz2": (
         "test_formulas.py::test_backward_matches_autograd",
         "`dZ2` vs m × `Z2.grad` (`retain_grad`)",
@@ -70,6 +70,10 @@ EQUATION_CHECKS = {
     "eq-db2": (
         "test_formulas.py::test_backward_matches_autograd",
         "`db2` vs `b2.grad`, shape (k, 1)",
+    ),
+    "eq-da1": (
+        "test_formulas.py::test_backward_matches_autograd",
+        "`dA1` vs m × `A1.grad` (`retain_grad`)",
     ),
     "eq-dz1": (
         "test_formulas.py::test_backward_matches_autograd",
@@ -97,7 +101,7 @@ EQUATION_CHECKS = {
 
 # What the grouped tests of test_formulas.py compare for each equation: the NumPy name of
 # the quantity and, for a gradient, the loss it is the gradient of. The seed's convention
-# (chapter 5): dZ2 and dZ1 differentiate the summed loss m·L, so they are compared with m
+# (chapter 5): dZ2, dA1 and dZ1 differentiate the summed loss m·L, so they are compared with m
 # times the gradient of torch's mean loss; dW and db differentiate the mean loss L itself.
 FORWARD_QUANTITIES = {
     "eq-z1": "Z1",
@@ -110,6 +114,7 @@ BACKWARD_QUANTITIES = {
     "eq-dz2": ("dZ2", "summed"),
     "eq-dw2": ("dW2", "mean"),
     "eq-db2": ("db2", "mean"),
+    "eq-da1": ("dA1", "summed"),
     "eq-dz1": ("dZ1", "summed"),
     "eq-dw1": ("dW1", "mean"),
     "eq-db1": ("db1", "mean"),

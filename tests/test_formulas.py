@@ -96,6 +96,7 @@ def torch_reference(case: Case) -> dict[str, np.ndarray]:
     Z1 = F.linear(rows, leaves["W1"], leaves["b1"][:, 0]).T
     Z1.retain_grad()
     A1 = torch.relu(Z1)
+    A1.retain_grad()
     Z2 = F.linear(A1.T, leaves["W2"], leaves["b2"][:, 0]).T
     Z2.retain_grad()
     A2 = torch.softmax(Z2, dim=0)
@@ -106,6 +107,7 @@ def torch_reference(case: Case) -> dict[str, np.ndarray]:
         "dZ2": Z2.grad,
         "dW2": leaves["W2"].grad,
         "db2": leaves["b2"].grad,
+        "dA1": A1.grad,
         "dZ1": Z1.grad,
         "dW1": leaves["W1"].grad,
         "db1": leaves["b1"].grad,

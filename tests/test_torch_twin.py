@@ -73,10 +73,9 @@ def test_parity_with_numpy_trainer(m: int, n_hidden: int, seed: int) -> None:
     numpy_params, numpy_history = gradient_descent(
         X, Y, lr=0.1, iterations=20, n_hidden=n_hidden, seed=seed, record_every=1
     )
-    torch_params, torch_history, device = train_torch(
+    torch_params, torch_history = train_torch(
         X, Y, lr=0.1, iterations=20, n_hidden=n_hidden, seed=seed, record_every=1, device="cpu"
     )
-    assert device == "cpu"
     for name in PARAM_NAMES:
         assert torch_params[name].dtype == np.float64, f"{name} is {torch_params[name].dtype}"
         assert torch_params[name].shape == numpy_params[name].shape, name
@@ -93,7 +92,7 @@ def test_parity_from_given_params(data) -> None:
     start = init_params(784, 12, 10, seed=5, scheme="he")
     copy = {name: value.copy() for name, value in start.items()}
     numpy_params, _ = gradient_descent(X, Y, lr=0.05, iterations=10, params=start)
-    torch_params, _, _ = train_torch(X, Y, lr=0.05, iterations=10, params=start, device="cpu")
+    torch_params, _ = train_torch(X, Y, lr=0.05, iterations=10, params=start, device="cpu")
     for name in PARAM_NAMES:
         assert np.array_equal(start[name], copy[name]), f"train_torch modified params[{name!r}]"
         difference = relative_difference(torch_params[name], numpy_params[name])
@@ -103,7 +102,7 @@ def test_parity_from_given_params(data) -> None:
 def test_default_initialisation_is_numpys(data) -> None:
     X, Y = data
     # The first recorded loss is the loss of the initial weights, before any update.
-    _, history, _ = train_torch(X, Y, iterations=1, seed=4, device="cpu")
+    _, history = train_torch(X, Y, iterations=1, seed=4, device="cpu")
     _, numpy_history = gradient_descent(X, Y, iterations=1, seed=4)
     assert history["loss"][0] == pytest.approx(numpy_history["loss"][0], rel=1e-14)
 
@@ -218,9 +217,9 @@ def test_dtypes() -> None:
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_matches_cpu(data) -> None:
     X, Y = data
-    cpu_params, cpu_history, _ = train_torch(X, Y, iterations=20, device="cpu")
-    cuda_params, cuda_history, device = train_torch(X, Y, iterations=20, device="cuda")
-    assert device.startswith("cuda:")
+    cpu_params, cpu_history = train_torch(X, Y, iterations=20, device="cpu")
+    cuda_params, cuda_history = train_torch(X, Y, iterations=20, device="cuda")
+    assert str(select_device("cuda")).startswith("cuda:")
     for name in PARAM_NAMES:
         assert isinstance(cuda_params[name], np.ndarray)
         difference = relative_difference(cuda_params[name], cpu_params[name])
@@ -234,15 +233,15 @@ def test_cuda_matches_cpu(data) -> None:
 
 def test_adam_reduces_the_loss(data) -> None:
     X, Y = data
-    _, history, _ = train_torch(X, Y, lr=0.01, iterations=30, optimizer="adam", record_every=5)
+    _, history = train_torch(X, Y, lr=0.01, iterations=30, optimizer="adam", record_every=5)
     assert history["loss"][-1] < 0.5 * history["loss"][0], history["loss"]
 
 
 def test_minibatches_reduce_the_loss_and_are_reproducible(data) -> None:
     X, Y = data
-    params, history, _ = train_torch(X, Y, lr=0.1, iterations=40, batch_size=32, seed=1)
-    again, history_again, _ = train_torch(X, Y, lr=0.1, iterations=40, batch_size=32, seed=1)
-    other, _, _ = train_torch(X, Y, lr=0.1, iterations=40, batch_size=32, seed=2)
+    params, history = train_torch(X, Y, lr=0.1, iterations=40, batch_size=32, seed=1)
+    again, history_again = train_torch(X, Y, lr=0.1, iterations=40, batch_size=32, seed=1)
+    other, _ = train_torch(X, Y, lr=0.1, iterations=40, batch_size=32, seed=2)
     assert history["loss"][-1] < 0.5 * history["loss"][0], history["loss"]
     assert history == history_again
     for name in PARAM_NAMES:
@@ -252,8 +251,8 @@ def test_minibatches_reduce_the_loss_and_are_reproducible(data) -> None:
 
 def test_full_size_batch_matches_full_batch(data) -> None:
     X, Y = data
-    full, _, _ = train_torch(X, Y, iterations=5)
-    shuffled, _, _ = train_torch(X, Y, iterations=5, batch_size=X.shape[1])
+    full, _ = train_torch(X, Y, iterations=5)
+    shuffled, _ = train_torch(X, Y, iterations=5, batch_size=X.shape[1])
     for name in PARAM_NAMES:
         # The same examples in another order: the gradients differ only by rounding.
         assert relative_difference(shuffled[name], full[name]) < PARITY_RTOL, name
@@ -270,18 +269,18 @@ def test_minibatches_cover_every_example_once_per_pass() -> None:
 
 def test_history_format(data) -> None:
     X, Y = data
-    _, history, _ = train_torch(X, Y, iterations=25, record_every=10)
+    _, history = train_torch(X, Y, iterations=25, record_every=10)
     assert set(history) == {"iteration", "loss", "accuracy"}
     assert history["iteration"] == [0, 10, 20, 24]
     assert all(isinstance(value, float) for value in history["loss"] + history["accuracy"])
     assert all(0.0 <= value <= 1.0 for value in history["accuracy"])
-    _, history, _ = train_torch(X, Y, iterations=1)
+    _, history = train_torch(X, Y, iterations=1)
     assert history["iteration"] == [0]
 
 
 def test_float32_training(data) -> None:
     X, Y = data
-    params, history, _ = train_torch(X.astype(np.float32), Y, iterations=20, dtype="float32")
+    params, history = train_torch(X.astype(np.float32), Y, iterations=20, dtype="float32")
     assert all(params[name].dtype == np.float32 for name in PARAM_NAMES)
     numpy_params, _ = gradient_descent(X, Y, iterations=20)
     difference = relative_difference(params["W2"], numpy_params["W2"])
@@ -313,7 +312,10 @@ def test_progress_bar(data, capsys) -> None:
         ({"lr": 0}, ValueError, "lr"),
         ({"lr": -0.1}, ValueError, "lr"),
         ({"lr": float("nan")}, ValueError, "lr"),
-        ({"lr": "0.1"}, ValueError, "lr"),
+        ({"lr": "0.1"}, TypeError, "lr must be a positive number"),
+        ({"lr": True}, TypeError, "lr must be a positive number"),
+        ({"seed": -1}, ValueError, "seed must be an integer 0 or larger"),
+        ({"seed": True}, ValueError, "seed must be an integer 0 or larger"),
         ({"dtype": "float16"}, ValueError, "dtype"),
         ({"device": "gpu"}, ValueError, "device"),
     ],
@@ -400,7 +402,8 @@ def test_accuracy_on_mnist() -> None:
     X_train = as_columns(x_train, dtype=np.float32)
     X_test = as_columns(x_test, dtype=np.float32)
     start = time.perf_counter()
-    params, history, device = train_torch(
+    device = select_device("auto")
+    params, history = train_torch(
         X_train, y_train.astype(np.int64), lr=0.1, iterations=500, seed=0, dtype="float32"
     )
     elapsed = time.perf_counter() - start

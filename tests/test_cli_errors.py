@@ -1,0 +1,98 @@
+"""The command line under bad input: one short error, a non-zero status, never a traceback.
+
+Each case runs ``mnist-math`` as a user would, in a subprocess, and checks the exit status
+(2 for a usage error, as argparse's own, 1 for everything else), that standard error holds
+``error:`` and a fragment that names the problem, and that no traceback is printed.
+``--debug`` brings the traceback back.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    environment = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "-m", "mnist_math.cli", *args],
+        cwd=cwd or ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def assert_one_error(result: subprocess.CompletedProcess, status: int, fragment: str) -> None:
+    stderr = result.stderr
+    assert result.returncode == status, f"exit {result.returncode}, expected {status}:\n{stderr}"
+    assert "Traceback" not in stderr, f"a traceback reached the user:\n{stderr}"
+    error_lines = [line for line in stderr.splitlines() if "error:" in line]
+    assert len(error_lines) == 1, f"expected one error line:\n{stderr}"
+    assert fragment in error_lines[0], f"{fragment!r} not in {error_lines[0]!r}"
+    if status == 1:
+        assert error_lines[0].startswith("mnist-math: error: "), error_lines[0]
+
+
+CASES = {
+    "missing data file": (("train", "--data", "/nonexistent/mnist.npz"), 1, "/nonexistent/mnist.npz"),
+    "negative seed": (("train", "--seed", "-1"), 2, "must be an integer 0 or larger"),
+    "seed not a number": (("train", "--seed", "zero"), 2, "must be an integer 0 or larger"),
+    "zero iterations": (("train", "--iterations", "0"), 2, "must be a positive integer"),
+    "lr not a number": (("train", "--lr", "fast"), 2, "must be a positive number"),
+    "infinite lr": (("train", "--lr", "inf"), 2, "must be a positive finite number"),
+    "torch option with numpy": (("train", "--device", "cpu"), 2, "--device applies only to --backend torch"),
+    "optimizer with numpy": (("train", "--optimizer", "adam"), 2, "--optimizer applies only to --backend torch"),
+    "batch size with numpy": (("train", "--batch-size", "64"), 2, "--batch-size applies only"),
+    "no cuda": (("train", "--backend", "torch", "--device", "cuda", "--no-progress"), 1, "CUDA is not available"),
+    "bogus device": (("train", "--backend", "torch", "--device", "bogus", "--no-progress"), 1, "unknown device 'bogus'"),
+    "batch larger than m": (
+        ("train", "--backend", "torch", "--batch-size", "70000", "--no-progress"),
+        1,
+        "batch_size must be an integer in 1..60000",
+    ),
+    "huge hidden layer": (("train", "--hidden", "100000000", "--no-progress"), 1, "GiB of memory"),
+    "divergence": (
+        ("train", "--lr", "1e6", "--iterations", "50", "--dtype", "float32", "--no-progress"),
+        1,
+        "training diverged: the loss rose from",
+    ),
+    "overflow": (
+        ("train", "--lr", "1e100", "--iterations", "20", "--dtype", "float32", "--no-progress"),
+        1,
+        "overflowed to infinity or NaN",
+    ),
+    "figures with zero iterations": (("figures", "--iterations", "0"), 2, "must be a positive integer"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_one_short_error(case: str) -> None:
+    args, status, fragment = CASES[case]
+    assert_one_error(run_cli(*args), status, fragment)
+
+
+def test_damaged_data_file(tmp_path: Path) -> None:
+    damaged = tmp_path / "mnist.npz"
+    damaged.write_bytes(b"PK\x03\x04 this is not a zip archive")
+    assert_one_error(run_cli("train", "--data", str(damaged)), 1, str(damaged))
+
+
+def test_figures_out_naming_a_file_leaves_nothing_behind(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file, not a folder")
+    result = run_cli("figures", "--out", "taken", cwd=tmp_path)
+    assert_one_error(result, 2, "is a file, not a folder")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["taken"], "nothing created"
+
+
+def test_debug_shows_the_traceback() -> None:
+    result = run_cli("--debug", "train", "--data", "/nonexistent/mnist.npz")
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr, result.stderr
+    again = run_cli("train", "--data", "/nonexistent/mnist.npz", "--debug")
+    assert "Traceback" in again.stderr, "--debug is accepted after the command too"

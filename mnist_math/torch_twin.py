@@ -139,7 +139,7 @@ def to_numpy_params(model: TwoLayerNet) -> dict[str, np.ndarray]:
     return params
 # ~/~ end
 
-# ~/~ begin <<docs/pytorch.md#torch-device>>[init]
+# ~/~ begin <<docs/engineering.md#torch-device>>[init]
 DEVICE_NAMES = "'auto', 'cpu', 'cuda', 'cuda:<index>' or 'mps'"
 
 
@@ -195,7 +195,7 @@ def select_device(name: torch.device | str = "auto") -> torch.device:
     raise ValueError(f"unsupported device {name!r}: use {DEVICE_NAMES}")
 # ~/~ end
 
-# ~/~ begin <<docs/pytorch.md#torch-dtype>>[init]
+# ~/~ begin <<docs/engineering.md#torch-dtype>>[init]
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 

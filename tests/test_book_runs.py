@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from blocks import nav_pages, normalise, runnable_blocks  # noqa: E402
+from book_blocks import nav_pages, normalise, runnable_blocks  # noqa: E402
 from run_book import run_blocks  # noqa: E402
 
 

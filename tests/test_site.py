@@ -135,6 +135,17 @@ def built_site(tmp_path_factory) -> Path:
 
 def test_strict_build_passes(built_site: Path):
     assert (built_site / "index.html").exists(), "the build wrote no landing page"
+    sys.path.insert(0, str(DOCS / "hooks"))
+    from book_blocks import nav_pages, runnable_blocks
+
+    chapters = [page for page in nav_pages() if runnable_blocks(page)]
+    for page in chapters:
+        notebook = built_site / "notebooks" / f"{page.stem}.ipynb"
+        assert notebook.exists(), f"no notebook for {page.name}"
+        html_page = built_site / page.stem / "index.html"
+        assert f'notebooks/{page.stem}.ipynb" download' in html_page.read_text(encoding="utf-8"), (
+            f"{page.name} has no 'Download this chapter as a notebook' link"
+        )
     assert (built_site / "assets" / "katex" / "katex.min.css").exists(), "KaTeX's CSS was not copied"
     assert len(list(built_site.rglob("index.html"))) >= 10, "too few pages were built"
 

@@ -19,7 +19,10 @@ What it does, in build order:
    e.g. a ``$$`` block glued to the paragraph above it. Runs before
    mkdocs-material's ``typeset`` plugin, which copies the typeset headings into
    the table of contents.
-4. ``on_post_build``: copies KaTeX's CSS and fonts into the site.
+   Adds a "Download this chapter as a notebook" link under the title of every
+   chapter that has runnable blocks.
+4. ``on_post_build``: copies KaTeX's CSS and fonts into the site, and writes every
+   chapter's notebook (docs/hooks/book_notebooks.py) into ``notebooks/``.
 
 Under ``mkdocs serve`` the hook says when a chapter changed after the package
 was tangled (the API reference reads the tangled package).
@@ -35,6 +38,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +47,9 @@ from mkdocs.plugins import event_priority
 from mkdocs.utils import get_relative_url
 
 log = logging.getLogger("mkdocs.hooks.book")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import book_notebooks  # noqa: E402  (the hooks folder is not a package)
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "mnist_math"
@@ -435,7 +442,26 @@ def on_page_content(html_text, page, config, files):
     html_text = ANCHOR_RE.sub(r'<div class="math-display" id="\1">', html_text)
     html_text = EMPTY_ANCHOR_RE.sub(r'<a id="\1"></a>', html_text)
     html_text = CODE_RE.sub(_fragment_links(page, files), html_text)
-    return html_text
+    return _notebook_link(html_text, page, config)
+
+
+NOTEBOOKS_DIR = "notebooks"
+H1_END_RE = re.compile(r"</h1>")
+
+
+def _notebook_link(html_text: str, page, config) -> str:
+    """Put a link to the chapter's notebook under its title (chapters with runnable code)."""
+    source = Path(config["docs_dir"]) / page.file.src_uri
+    if not book_notebooks.has_notebook(source):
+        return html_text
+    target = f"{NOTEBOOKS_DIR}/{book_notebooks.notebook_name(source)}"
+    href = get_relative_url(target, page.url or ".")
+    link = (
+        f'<p class="notebook-link"><a href="{href}" download>'
+        "Download this chapter as a notebook</a> (Jupyter: the prose, and every block to "
+        "run, in order)</p>"
+    )
+    return H1_END_RE.sub(lambda m: m.group(0) + link, html_text, count=1)
 
 
 def on_startup(command, dirty):
@@ -472,6 +498,16 @@ def on_pre_build(config):
 
 def on_post_build(config):
     KATEX.close()  # one renderer per build: `mkdocs serve` reloads this module per rebuild
+    docs_dir = Path(config["docs_dir"])
+    numbers: dict[str, str] = {}
+    _chapter_numbers(config["nav"], numbers)
+    repo_url = config.get("repo_url") or book_notebooks.repo_url_of()
+    for src_uri in numbers:
+        source = docs_dir / src_uri
+        if source.suffix == ".md" and source.exists() and book_notebooks.has_notebook(source):
+            book_notebooks.write_notebook(
+                source, Path(config["site_dir"]) / NOTEBOOKS_DIR, repo_url=repo_url
+            )
     target = Path(config["site_dir"]) / "assets" / "katex"
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(KATEX_DIST / "katex.min.css", target / "katex.min.css")

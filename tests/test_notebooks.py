@@ -1,0 +1,70 @@
+"""Every chapter as a notebook: built from the chapter, valid, and run top to bottom by a real
+Jupyter kernel without an error (chapter 9, "Every example in the book runs").
+
+The notebooks are built by docs/hooks/book_notebooks.py, the same code the site build uses to
+write ``notebooks/*.ipynb`` next to the pages. Each is executed from the repository root with
+nbclient and the ``python3`` kernel of ipykernel, as a reader would run it after downloading
+it (the first cell finds ``mnist_math`` installed and installs nothing).
+"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs" / "hooks"))
+
+from book_blocks import nav_pages, runnable_blocks  # noqa: E402
+from book_notebooks import chapter_notebook, has_notebook, repo_url_of  # noqa: E402
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+CHAPTERS = [page for page in nav_pages() if has_notebook(page)]
+
+
+def build(page: Path):
+    """The chapter's notebook, read back through nbformat as Jupyter reads the file."""
+    text = json.dumps(chapter_notebook(page, repo_url=repo_url_of()))
+    return nbformat.reads(text, as_version=4)
+
+
+@pytest.mark.parametrize("page", CHAPTERS, ids=[page.stem for page in CHAPTERS])
+def test_notebook_is_valid_and_holds_every_block(page: Path) -> None:
+    notebook = build(page)
+    nbformat.validate(notebook)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert "pip" in code[0].source and "find_spec(\"mnist_math\")" in code[0].source, (
+        "the first code cell installs the package when it is missing"
+    )
+    blocks = runnable_blocks(page)
+    assert [cell.source.strip() for cell in code[1:]] == [block.code.strip() for block in blocks]
+    for cell, block in zip(code[1:], blocks):
+        shown = "".join(output.text for output in cell.outputs)
+        assert shown.strip() == (block.output or "").strip(), f"{block.where}: output cell"
+    markdown = "".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    markdown = re.sub(r"^\s*(>\s*)?```.*?^\s*(>\s*)?```\s*$", "", markdown, flags=re.S | re.M)
+    assert "\\label{" not in markdown, "equation labels are removed (Jupyter's MathJax)"
+    assert ".md)" not in markdown and ".md#" not in markdown, "links point at the site"
+    assert "!!! " not in markdown and "=== \"" not in markdown, "admonitions and tabs rewritten"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", CHAPTERS, ids=[page.stem for page in CHAPTERS])
+def test_notebook_runs_top_to_bottom(page: Path) -> None:
+    notebook = build(page)
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(ROOT)}},
+    )
+    try:
+        client.execute()
+    except nbclient.exceptions.CellExecutionError as error:
+        pytest.fail(f"{page.name}: a cell failed in the notebook:\n{str(error)[-3000:]}")
+    executed = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count for cell in executed), "every code cell ran"

@@ -151,7 +151,7 @@ def gradient_check(
     errors = {}
     for name in ("W1", "b1", "W2", "b2"):
 
-        def loss(value: np.ndarray) -> float:
+        def loss(value: np.ndarray, name: str = name) -> float:
             # The loss as a function of this one parameter, the others held fixed.
             return cross_entropy(forward_prop({**work, name: value}, X)["A2"], Y)
 

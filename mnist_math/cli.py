@@ -1,5 +1,5 @@
 # ~/~ begin <<docs/engineering.md#mnist_math/cli.py>>[init]
-"""The ``mnist-math`` command line: ``train`` (the main job) and ``data``."""
+"""The ``mnist-math`` command line: ``train`` (the main job), ``data`` and ``predict``."""
 
 import argparse
 import sys
@@ -41,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="auto", help="torch backend only: auto, cpu, cuda, mps")
     train.add_argument("--data", default=None, help="an mnist.npz or a folder of IDX files")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--save", default=None, metavar="MODEL.npz", help="save the trained network")
+
+    predict = commands.add_parser("predict", help="read digits in PNG or JPEG files with a saved network")
+    predict.add_argument("model", metavar="MODEL.npz", help="a network saved by `train --save`")
+    predict.add_argument("images", nargs="+", metavar="IMAGE", help="pictures of one digit each")
+    predict.add_argument("--json", action="store_true", help="one JSON object per image and line")
+    predict.add_argument("--show", action="store_true", help="print the 28x28 input the network sees")
 
     data = commands.add_parser("data", help="fetch, verify and cache MNIST; say where it is")
     data.add_argument("--path", default=None, help="an mnist.npz or a folder of IDX files")
@@ -100,7 +107,24 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"Training accuracy: {train_acc:.2%}")
     print(f"Test accuracy: {test_acc:.2%}")
     print(f"Time: {elapsed:.1f} s")
+    if args.save is not None:
+        from .model_io import save_params
+
+        meta = {"command": train_command(args), "test_accuracy": test_acc, "train_accuracy": train_acc}
+        print(f"Saved the network to {save_params(args.save, params, meta=meta)}")
     return 0
+
+
+def train_command(args: argparse.Namespace) -> str:
+    """The ``mnist-math train`` command that repeats this run (recorded by ``--save``)."""
+    words = ["mnist-math", "train", "--hidden", args.hidden, "--lr", args.lr]
+    words += ["--iterations", args.iterations, "--seed", args.seed, "--dtype", args.dtype]
+    words += ["--backend", args.backend]
+    if args.backend == "torch":
+        words += ["--optimizer", args.optimizer, "--device", args.device]
+        if args.batch_size is not None:
+            words += ["--batch-size", args.batch_size]
+    return " ".join(str(word) for word in words)
 # ~/~ end
 
 # ~/~ begin <<docs/engineering.md#cli-main>>[init]
@@ -115,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
             build_parser().error(f"unrecognized arguments: {' '.join(rest)}")
         if args.command == "train":
             return run_train(args)
+        if args.command == "predict":
+            from .handwriting import run_predict
+
+            return run_predict(args)
         from .data import report
 
         return report(path=args.path, refresh=args.refresh)

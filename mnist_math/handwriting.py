@@ -23,7 +23,7 @@ CENTRE = 14.0
 NOISE_MADS = 15.0
 """How many median absolute deviations of the border above the background count as noise."""
 MARGIN = 0.05
-"""Unless the border is even, the floor is at least this fraction of the contrast above it."""
+"""Unless the border is even, the floor is at least this fraction of the contrast."""
 MIN_CONTRAST = 0.2
 """Below this difference between the darkest ink and the background, a picture is blank."""
 TIE = 1e-9
@@ -46,15 +46,17 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     """
     if isinstance(image, np.ndarray) and image.dtype == np.uint8:
         if image.ndim != 2 or image.size == 0:
-            raise ValueError(f"image must be a non-empty 2-D array, got shape {image.shape}")
+            raise ValueError(f"image must be a non-empty 2-D array, got {image.shape}")
         return image.astype(np.float64) / 255
     if isinstance(image, np.ndarray) and not np.issubdtype(image.dtype, np.floating):
-        raise TypeError(f"image must hold uint8 bytes or floats in [0, 1], got dtype {image.dtype}")
+        message = f"image must hold uint8 bytes or floats in [0, 1], got {image.dtype}"
+        raise TypeError(message)
     gray = check_matrix("image", image).astype(np.float64)
     if gray.size == 0:
         raise ValueError(f"image must be a non-empty 2-D array, got shape {gray.shape}")
     if gray.min() < 0 or gray.max() > 1:
-        raise ValueError(f"image floats must lie in [0, 1], got {gray.min()} to {gray.max()}")
+        found = f"{gray.min()} to {gray.max()}"
+        raise ValueError(f"image floats must lie in [0, 1], got {found}")
     return gray
 # ~/~ end
 
@@ -187,7 +189,9 @@ def centre_of_mass(S: np.ndarray) -> tuple[float, float]:
     return float(r_bar), float(c_bar)
 
 
-def place_by_centre_of_mass(S: np.ndarray, field: int = FIELD, centre: float = CENTRE) -> np.ndarray:
+def place_by_centre_of_mass(
+    S: np.ndarray, field: int = FIELD, centre: float = CENTRE
+) -> np.ndarray:
     """Put a picture into an empty field so that its centre of mass is nearest the centre.
 
     Args:
@@ -281,7 +285,8 @@ def show_input(x: np.ndarray) -> str:
     Returns:
         28 lines of 56 characters, pixels from ``"."`` (below 1/9) to ``"@"`` (8/9 and up).
     """
-    levels = np.minimum((x * len(SHADES)).astype(int), len(SHADES) - 1).reshape(FIELD, FIELD)
+    levels = np.minimum((x * len(SHADES)).astype(int), len(SHADES) - 1)
+    levels = levels.reshape(FIELD, FIELD)
     return "\n".join("".join(SHADES[level] * 2 for level in row) for row in levels)
 
 
@@ -302,9 +307,10 @@ def run_predict(args: argparse.Namespace) -> int:
     except ModelFileError as error:
         print(f"mnist-math predict: {error}", file=sys.stderr)
         return 1
-    if params["W1"].shape[1] != FIELD * FIELD:
-        print(f"mnist-math predict: {args.model}: the network reads {params['W1'].shape[1]} "
-              f"pixels, not {FIELD * FIELD}", file=sys.stderr)
+    n_in = params["W1"].shape[1]
+    if n_in != FIELD * FIELD:
+        message = f"the network reads {n_in} pixels, not {FIELD * FIELD}"
+        print(f"mnist-math predict: {args.model}: {message}", file=sys.stderr)
         return 1
     status = 0
     for name in args.images:

@@ -23,7 +23,7 @@ FORMAT = "mnist-math-params"
 FORMAT_VERSION = 1
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 READ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
-"""What reading a damaged archive can raise; `load_params` turns each into a ModelFileError."""
+"""What reading a damaged archive can raise ; each becomes a ModelFileError."""
 
 
 class ModelFileError(ValueError):
@@ -37,7 +37,8 @@ def params_checksum(params: dict[str, np.ndarray]) -> str:
     """SHA-256 of the four arrays: their names, dtypes, shapes and little-endian bytes.
 
     Args:
-        params: ``W1`` (h, n), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1), float32 or float64.
+        params: ``W1`` (h, n), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1), all float32 or
+            all float64.
 
     Returns:
         64 hexadecimal digits.
@@ -52,7 +53,7 @@ def params_checksum(params: dict[str, np.ndarray]) -> str:
 
 
 def package_version() -> str:
-    """The installed version of mnist-math ("unknown" when it is run from a bare checkout)."""
+    """The installed version of mnist-math ("unknown" when run from a bare checkout)."""
     try:
         return metadata.version("mnist-math")
     except metadata.PackageNotFoundError:
@@ -106,7 +107,9 @@ def save_params(
     except (TypeError, ValueError) as error:
         raise ValueError(f"meta must be JSON-serialisable: {error}") from error
     target = Path(path)
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    handle, name = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".partial"
+    )
     temporary = Path(name)
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -124,13 +127,14 @@ def save_params(
 # ~/~ end
 
 # ~/~ begin <<docs/handwriting.md#handwriting-load>>[init]
+SWAPPED = "not a network (the model comes first: MODEL.npz IMAGE ...)"
 MAGIC = {
     b"PK\x03\x04": "npz",
     b"PK\x05\x06": "npz",
     b"\x93NUMPY": "a single .npy array, not an .npz archive of a network",
-    b"\x89PNG": "a PNG image, not a network (the model file comes first: MODEL.npz IMAGE ...)",
-    b"\xff\xd8\xff": "a JPEG image, not a network (the model file comes first: MODEL.npz IMAGE ...)",
-    b"\x80": "a pickle, which can run code when loaded: refused (save networks with save_params)",
+    b"\x89PNG": f"a PNG image, {SWAPPED}",
+    b"\xff\xd8\xff": f"a JPEG image, {SWAPPED}",
+    b"\x80": "a pickle, which can run code when loaded: refused (use save_params)",
 }
 
 
@@ -146,44 +150,49 @@ def _kind_of(path: Path) -> str:
 
 
 def _read_archive(path: Path) -> dict[str, np.ndarray]:
-    """Every entry of the archive, read without unpickling; damage becomes ModelFileError."""
+    """Every entry of the archive, read without unpickling; damage is a ModelFileError."""
     try:
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
     except ValueError as error:
         if "allow_pickle" in str(error):
             raise ModelFileError(
-                f"{path}: holds pickled (object) arrays, which can run code when loaded: refused"
+                f"{path}: holds pickled (object) arrays, which can run code: refused"
             ) from error
         raise ModelFileError(f"{path}: damaged .npz archive: {error}") from error
     except zipfile.BadZipFile as error:
         if "CRC" in str(error):
-            raise ModelFileError(f"{path}: damaged: {error} (the bytes changed after saving)") from error
-        raise ModelFileError(f"{path}: truncated or damaged .npz archive: {error}") from error
+            message = f"{path}: damaged: {error} (the bytes changed after saving)"
+        else:
+            message = f"{path}: truncated or damaged .npz archive: {error}"
+        raise ModelFileError(message) from error
     except READ_ERRORS as error:
-        raise ModelFileError(f"{path}: truncated or damaged .npz archive: {error}") from error
+        message = f"{path}: truncated or damaged .npz archive: {error}"
+        raise ModelFileError(message) from error
 
 
 def _read_meta(path: Path, entry: np.ndarray) -> dict:
     if entry.dtype.kind != "U" or entry.ndim != 0:
-        raise ModelFileError(f"{path}: meta must be a JSON text, got {entry.dtype} of shape {entry.shape}")
+        found = f"{entry.dtype} of shape {entry.shape}"
+        raise ModelFileError(f"{path}: meta must be a JSON text, got {found}")
     try:
         meta = json.loads(str(entry))
     except json.JSONDecodeError as error:
         raise ModelFileError(f"{path}: meta is not valid JSON: {error}") from error
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{path}: meta does not describe an {FORMAT} file")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(
-            f"{path}: format version {meta.get('format_version')!r}, this reader knows {FORMAT_VERSION}"
-        )
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        message = f"format version {version!r}, expected {FORMAT_VERSION}"
+        raise ModelFileError(f"{path}: {message}")
     architecture = meta.get("architecture")
     if not (
         isinstance(architecture, list)
         and len(architecture) == 3
         and all(isinstance(size, int) and size >= 1 for size in architecture)
     ):
-        raise ModelFileError(f"{path}: meta's architecture must be [n, h, k], got {architecture!r}")
+        message = f"meta's architecture must be [n, h, k], got {architecture!r}"
+        raise ModelFileError(f"{path}: {message}")
     return meta
 
 
@@ -214,25 +223,28 @@ def load_params(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], di
     if set(entries) != expected:
         missing = ", ".join(sorted(expected - set(entries))) or "nothing"
         extra = ", ".join(sorted(set(entries) - expected)) or "nothing"
-        raise ModelFileError(f"{path}: expected W1, b1, W2, b2 and meta; missing {missing}, extra {extra}")
+        message = f"expected W1, b1, W2, b2 and meta; missing {missing}, extra {extra}"
+        raise ModelFileError(f"{path}: {message}")
     meta = _read_meta(path, entries["meta"])
     params = {name: entries[name] for name in PARAM_NAMES}
     for name, array in params.items():
         if array.dtype.name != meta.get("dtype") or array.dtype not in DTYPES:
-            raise ModelFileError(f"{path}: {name} is {array.dtype}, the meta says {meta.get('dtype')}")
+            message = f"{name} is {array.dtype}, the meta says {meta.get('dtype')}"
+            raise ModelFileError(f"{path}: {message}")
     n, h, k = meta["architecture"]
     shapes = {"W1": (h, n), "b1": (h, 1), "W2": (k, h), "b2": (k, 1)}
     for name, shape in shapes.items():
         if params[name].shape != shape:
-            raise ModelFileError(
-                f"{path}: {name} has shape {params[name].shape}, a {n}-{h}-{k} network needs {shape}"
-            )
+            found = params[name].shape
+            message = f"{name} has shape {found}, a {n}-{h}-{k} network needs {shape}"
+            raise ModelFileError(f"{path}: {message}")
     try:
         params = check_params(params)
     except ValueError as error:
         raise ModelFileError(f"{path}: {error}") from error
     if params_checksum(params) != meta.get("sha256"):
-        raise ModelFileError(f"{path}: the arrays do not match their checksum (modified after saving)")
+        message = "the arrays do not match their checksum (modified after saving)"
+        raise ModelFileError(f"{path}: {message}")
     return params, meta
 # ~/~ end
 # ~/~ end

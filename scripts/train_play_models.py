@@ -48,7 +48,7 @@ class PlayModel:
 MODELS = [
     PlayModel(
         "seed",
-        "The seed's network: 784-10-10, 500 iterations of gradient descent (seed 0)",
+        "Seed network, 784-10-10",
         partial(gradient_descent, lr=0.1, iterations=500, n_hidden=10, seed=0),
     ),
 ]
@@ -104,9 +104,10 @@ def main(argv: list[str] | None = None) -> int:
             "test_accuracy": accuracy(predict(params, X_test), Y_test),
         }
         path = save_params(args.out / f"{model.name}.npz", params, meta=meta)
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
         print(
             f"{model.name}: test accuracy {meta['test_accuracy']:.2%}, "
-            f"trained in {seconds:.0f} s, saved to {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
+            f"trained in {seconds:.0f} s, saved to {shown}"
         )
     return 0
 

@@ -249,7 +249,8 @@ def read_image(path: str | Path) -> np.ndarray:
 
     Returns:
         uint8 array (height, width): the picture turned upright by its EXIF orientation,
-            transparent parts on white, converted to gray with Pillow's ``L`` mode.
+            transparent parts on white, converted to gray with Pillow's ``L`` mode (16-bit
+            gray divided by 257).
 
     Raises:
         ValueError: the file is missing or is not an image Pillow can read; the message
@@ -260,6 +261,9 @@ def read_image(path: str | Path) -> np.ndarray:
     try:
         with Image.open(path) as opened:
             picture = ImageOps.exif_transpose(opened)
+            if picture.mode == "I" or picture.mode.startswith("I;16"):  # 16-bit gray
+                sixteen = np.asarray(picture, dtype=np.float64)
+                return np.clip(np.round(sixteen / 257), 0, 255).astype(np.uint8)
             if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
                 rgba = picture.convert("RGBA")
                 paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

@@ -67,6 +67,22 @@ def mkdocs_build(config_dir: Path, site_dir: Path, *, strict: bool = True) -> su
     )
 
 
+def copy_book(target: Path) -> Path:
+    """Copy what the build reads (config, chapters, hooks, package, registry, models) into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / "mkdocs.yml", target / "mkdocs.yml")
+    shutil.copytree(ROOT / "docs", target / "docs", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "mnist_math", target / "mnist_math", ignore=shutil.ignore_patterns("__pycache__"))
+    (target / "tests").mkdir()
+    registry = ROOT / "tests" / "equation_registry.py"
+    if registry.exists():
+        shutil.copy2(registry, target / "tests" / registry.name)
+    if (ROOT / "models").is_dir():
+        shutil.copytree(ROOT / "models", target / "models")  # the "Draw a digit" page's networks
+    (target / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
+    return target
+
+
 # --------------------------------------------------------------------------
 # Serving a built site
 

@@ -280,6 +280,14 @@ def test_read_image_lays_transparency_on_white_and_turns_photos_upright(tmp_path
     assert photo.shape == (60, 30), f"the photo was not turned upright: {photo.shape}"
 
 
+def test_read_image_scales_16_bit_gray_to_bytes(tmp_path) -> None:
+    sixteen = np.linspace(0, 65535, 12 * 10).astype(np.uint16).reshape(12, 10)
+    Image.fromarray(sixteen).save(tmp_path / "deep.png")
+    gray = read_image(tmp_path / "deep.png")
+    assert gray.dtype == np.uint8
+    assert np.array_equal(gray, np.round(sixteen / 257).astype(np.uint8)), "16 bits to 8 by 257"
+
+
 def test_read_image_names_the_file_it_cannot_read(tmp_path) -> None:
     (tmp_path / "notes.png").write_text("not an image")
     with pytest.raises(ValueError, match="notes.png: not an image Pillow can read"):

@@ -333,7 +333,7 @@ def test_every_listed_model_is_committed_and_loads() -> None:
 
 
 @pytest.mark.slow
-def test_committed_models_are_what_the_script_trains(tmp_path, mnist) -> None:
+def test_committed_models_are_what_the_script_trains(tmp_path) -> None:
     """Retrain every model of scripts/train_play_models.py and compare with models/*.npz.
 
     Full-batch training is deterministic for a fixed seed on one machine; across BLAS builds

@@ -24,9 +24,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from site_harness import SiteServer
+from site_harness import SiteServer, copy_book, mkdocs_build
 
-from mnist_math import backward_prop, forward_prop, load_params, preprocess_image, update_params
+from mnist_math import (
+    backward_prop,
+    forward_prop,
+    init_params,
+    load_params,
+    preprocess_image,
+    save_params,
+    update_params,
+)
 from mnist_math.data import as_columns
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,10 +45,9 @@ PREPROCESS_TOLERANCE = 1e-6
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def play(chromium, built_site):
-    """The page, loaded from a local server, every request off the machine refused."""
-    with SiteServer(built_site) as server:
+def _open_page(chromium, site: Path):
+    """The page of ``site``, served on 127.0.0.1, every request off the machine refused."""
+    with SiteServer(site) as server:
         context = chromium.new_context(viewport={"width": 1280, "height": 1000}, has_touch=True)
         remote: list[str] = []
 
@@ -64,6 +71,12 @@ def play(chromium, built_site):
             yield page
         finally:
             context.close()
+
+
+@pytest.fixture(scope="module")
+def play(chromium, built_site):
+    """The page of the book as built from the repository."""
+    yield from _open_page(chromium, built_site)
 
 
 def _model_files(page) -> dict[str, Path]:
@@ -187,7 +200,7 @@ def test_teach_is_one_update_params_step_and_reset_restores(play, mnist) -> None
 def _bars(page, container: str) -> np.ndarray:
     return np.array(
         page.evaluate(
-            "(id) => Array.from(document.querySelectorAll(`#${id} .play-bar`), (b) => Number(b.dataset.value))",
+            "(id) => Array.from(document.querySelectorAll(`#${id} [data-value]`), (b) => Number(b.dataset.value))",
             container,
         )
     )
@@ -302,3 +315,45 @@ def test_screenshot_after_drawing_a_digit(play) -> None:
     assert not play.errors, f"JavaScript errors: {play.errors}"
     unexpected = [url for url in play.remote if "api.github.com" not in url]
     assert not unexpected, f"requests left the machine: {unexpected}"
+
+
+# --------------------------------------------------------------------------
+# Another network on the page: what adding one to scripts/train_play_models.py gives
+
+
+@pytest.fixture(scope="module")
+def two_networks(chromium, tmp_path_factory):
+    """A copy of the book whose models/ also holds a wider network (h = 40, untrained)."""
+    book = copy_book(tmp_path_factory.mktemp("two-networks") / "book")
+    meta = {
+        "name": "wide",
+        "title": "A wide untrained network",
+        "order": 1,
+        "command": "tests/test_play.py",
+        "trainer": "init_params(784, 40, 10, seed=1, scheme='he')",
+        "test_accuracy": 0.1,
+    }
+    save_params(book / "models" / "wide.npz", init_params(784, 40, 10, seed=1, scheme="he"), meta)
+    result = mkdocs_build(book, book / "site")
+    assert result.returncode == 0, f"the copy did not build:\n{result.stdout}\n{result.stderr}"
+    yield from _open_page(chromium, book / "site")
+
+
+def test_a_second_wider_network_is_offered_and_selectable(two_networks) -> None:
+    page = two_networks
+    options = page.locator("#play-model option").all_inner_texts()
+    assert len(options) == 2 and options[1].startswith("A wide untrained network"), options
+    page.select_option("#play-model", "wide")
+    assert page.evaluate("mnistMath.current()") == "wide"
+    assert "init_params(784, 40, 10" in page.inner_text("#play-model-facts")
+    _draw_with_mouse(page, SEVEN)
+    assert len(_bars(page, "play-hidden")) == 40, "one cell per hidden unit"
+    _bars_follow_the_drawing(page)
+    page.click("#play-teach-digits button[data-label='7']")
+    assert len(_bars(page, "play-dz1")) == 40
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "wide-network.png"), full_page=True)
+    page.select_option("#play-model", "seed")
+    assert len(_bars(page, "play-hidden")) == 10, "back to the seed network's ten units"
+    _bars_follow_the_drawing(page)
+    assert not page.errors, page.errors

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from site_harness import SiteServer, _require_build_inputs, mkdocs_build
+from site_harness import SiteServer, _require_build_inputs, copy_book, mkdocs_build
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -54,22 +54,6 @@ CDN_SCRIPT = "https://cdn.jsdelivr.net/npm/katex@0.16.9/dist/katex.min.js"
 
 # --------------------------------------------------------------------------
 # Building the book
-
-
-def copy_book(target: Path) -> Path:
-    """Copy what the build reads (config, chapters, hooks, package, registry, models) into ``target``."""
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(ROOT / "mkdocs.yml", target / "mkdocs.yml")
-    shutil.copytree(DOCS, target / "docs", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "mnist_math", target / "mnist_math", ignore=shutil.ignore_patterns("__pycache__"))
-    (target / "tests").mkdir()
-    registry = ROOT / "tests" / "equation_registry.py"
-    if registry.exists():
-        shutil.copy2(registry, target / "tests" / registry.name)
-    if (ROOT / "models").is_dir():
-        shutil.copytree(ROOT / "models", target / "models")  # the "Draw a digit" page's networks
-    (target / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
-    return target
 
 
 def test_strict_build_passes(built_site: Path):

@@ -433,7 +433,31 @@
     seenContext.putImageData(image, 0, 0);
   }
 
+  const MAX_BARS = 32; // a wider layer is drawn as a grid of cells
+
+  // A wide layer (more than MAX_BARS units): one cell per unit, its colour the value.
+  function cells(container, values, options) {
+    const { signed, format } = options;
+    const scale = options.scale || Math.max(1e-12, ...values.map(Math.abs));
+    container.replaceChildren();
+    container.classList.add("play-cells");
+    values.forEach((v, i) => {
+      const cell = document.createElement("span");
+      cell.className = "play-cell" + (v < 0 ? " play-cell--negative" : "");
+      cell.dataset.value = String(v);
+      cell.style.opacity = String(0.08 + (0.92 * Math.abs(v)) / scale);
+      cell.title = `unit ${i + 1}: ${format(v)}`;
+      container.appendChild(cell);
+    });
+    if (signed) container.classList.add("play-cells--signed");
+  }
+
   function bars(container, values, options) {
+    if (values.length > MAX_BARS) {
+      cells(container, values, options);
+      return;
+    }
+    container.classList.remove("play-cells");
     const { labels, signed, format, highlight } = options;
     const scale = options.scale || Math.max(1e-12, ...values.map(Math.abs));
     container.replaceChildren();

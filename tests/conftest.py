@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from site_harness import CHROMIUM, CHROMIUM_ARGS, ROOT, _require_build_inputs, mkdocs_build
 
 
 @dataclass(frozen=True)
@@ -48,10 +47,14 @@ def mnist(mnist_raw) -> MNIST:
 
 # The book as a reader gets it (tests/test_site.py, tests/test_play.py): built once per
 # session with `mkdocs build --strict`, and one headless Chromium for every browser test.
+# tests/site_harness.py is imported inside the fixtures: tests/test_mutations.py runs the
+# formula tests with a copy of this file alone.
 
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
+    from site_harness import ROOT, _require_build_inputs, mkdocs_build
+
     _require_build_inputs(ROOT)
     site = tmp_path_factory.mktemp("site") / "site"
     started = time.perf_counter()
@@ -66,6 +69,8 @@ def built_site(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def chromium():
     """One headless Chromium (Debian's) for every browser test of the session."""
+    from site_harness import CHROMIUM, CHROMIUM_ARGS
+
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -9,7 +9,9 @@ from .activations import relu, relu_derivative, softmax
 from .backward import backward_prop
 from .data import load_mnist
 from .forward import forward_prop, init_params
+from .handwriting import preprocess_image, read_image
 from .loss import cross_entropy, one_hot
+from .model_io import load_params, save_params
 from .train import accuracy, get_predictions, gradient_descent, predict, update_params
 
 __all__ = [
@@ -21,10 +23,14 @@ __all__ = [
     "gradient_descent",
     "init_params",
     "load_mnist",
+    "load_params",
     "one_hot",
     "predict",
+    "preprocess_image",
+    "read_image",
     "relu",
     "relu_derivative",
+    "save_params",
     "softmax",
     "update_params",
 ]

@@ -1,11 +1,12 @@
 # ~/~ begin <<docs/engineering.md#mnist_math/cli.py>>[init]
-"""The ``mnist-math`` command line: ``train`` (the main job), ``data`` and ``figures``."""
+"""The ``mnist-math`` command line: ``train`` (the main job), ``predict``, ``data``, ``figures``."""
 
 import argparse
 import os
 import sys
 import time
 import traceback
+from pathlib import Path
 
 import numpy as np
 
@@ -71,12 +72,25 @@ def build_parser() -> argparse.ArgumentParser:
     add("--device", default=None, help="torch backend only: auto (default), cpu, cuda, mps")
     add("--data", default=None, help="an mnist.npz or a folder of IDX files")
     add("--no-progress", action="store_true", help="no progress bar")
+    add("--save", default=None, metavar="MODEL.npz", help="save the trained network")
+
+    predict = commands.add_parser(
+        "predict", help="read digits in PNG or JPEG files with a saved network"
+    )
+    predict.add_argument("model", metavar="MODEL.npz", help="a network saved by `train --save`")
+    predict.add_argument("images", nargs="+", metavar="IMAGE", help="pictures of one digit each")
+    predict.add_argument(
+        "--json", action="store_true", help="one JSON object per image and line"
+    )
+    predict.add_argument(
+        "--show", action="store_true", help="print the 28x28 input the network sees"
+    )
 
     data = commands.add_parser("data", help="fetch, verify and cache MNIST; say where it is")
     data.add_argument("--path", default=None, help="an mnist.npz or a folder of IDX files")
     data.add_argument("--refresh", action="store_true", help="ignore the cache and load again")
 
-    for command in (train, data):
+    for command in (train, predict, data):
         # Also accepted after the command; SUPPRESS keeps the top-level default otherwise.
         command.add_argument(
             "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
@@ -104,6 +118,25 @@ def check_applicable(args: argparse.Namespace) -> None:
                 f"{', '.join(given)} {verb} only to --backend torch; "
                 "add --backend torch or leave it out"
             )
+
+
+def check_save_path(path: str | None) -> None:
+    """Refuse, before any training, a ``--save`` path that could not be written.
+
+    Raises:
+        FileNotFoundError: its folder does not exist.
+        IsADirectoryError: it names a folder.
+    """
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(f"--save {path} is a folder: name a file such as model.npz")
+    folder = target.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"--save {path}: the folder {folder} does not exist; create it first"
+        )
 
 
 def available_memory() -> int | None:
@@ -147,6 +180,7 @@ def run_train(args: argparse.Namespace) -> int:
     from .data import as_columns, load_mnist
     from .train import accuracy, gradient_descent, predict
 
+    check_save_path(args.save)
     if args.backend == "torch":
         try:
             from .torch_twin import select_device, train_torch
@@ -197,7 +231,28 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"Training accuracy: {train_acc:.2%}")
     print(f"Test accuracy: {test_acc:.2%}")
     print(f"Time: {elapsed:.1f} s")
+    if args.save is not None:
+        from .model_io import save_params
+
+        meta = {
+            "command": train_command(args),
+            "test_accuracy": test_acc,
+            "train_accuracy": train_acc,
+        }
+        print(f"Saved the network to {save_params(args.save, params, meta=meta)}")
     return 0
+
+
+def train_command(args: argparse.Namespace) -> str:
+    """The ``mnist-math train`` command that repeats this run (recorded by ``--save``)."""
+    words = ["mnist-math", "train", "--hidden", args.hidden, "--lr", args.lr]
+    words += ["--iterations", args.iterations, "--seed", args.seed, "--dtype", args.dtype]
+    words += ["--backend", args.backend]
+    if args.backend == "torch":
+        words += ["--optimizer", args.optimizer or "sgd", "--device", args.device or "auto"]
+        if args.batch_size is not None:
+            words += ["--batch-size", args.batch_size]
+    return " ".join(str(word) for word in words)
 # ~/~ end
 
 # ~/~ begin <<docs/engineering.md#cli-main>>[init]
@@ -217,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             check_applicable(args)
             return run_train(args)
+        if args.command == "predict":
+            from .handwriting import run_predict
+
+            return run_predict(args)
         from .data import report
 
         return report(path=args.path, refresh=args.refresh)

@@ -5,7 +5,9 @@ The real data come from ``mnist_math.data.load_mnist()`` (the user's cache,
 Tests that need them ask for the ``mnist_raw`` or ``mnist`` fixture.
 """
 
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -41,6 +43,52 @@ def mnist(mnist_raw) -> MNIST:
         X_test=as_columns(x_test),
         Y_test=y_test.astype(np.int64),
     )
+
+
+# The book as a reader gets it (tests/test_site.py, tests/test_play.py): built once per
+# session with `mkdocs build --strict`, and one headless Chromium for every browser test.
+# tests/site_harness.py is imported inside the fixtures: tests/test_mutations.py runs the
+# formula tests with a copy of this file alone.
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    from site_harness import ROOT, _require_build_inputs, mkdocs_build
+
+    _require_build_inputs(ROOT)
+    site = tmp_path_factory.mktemp("site") / "site"
+    started = time.perf_counter()
+    result = mkdocs_build(ROOT, site)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        pytest.fail(f"mkdocs build --strict failed ({seconds:.1f} s):\n{result.stdout}\n{result.stderr}")
+    print(f"mkdocs build --strict: {seconds:.1f} s")
+    return site
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium (Debian's) for every browser test of the session."""
+    from site_harness import CHROMIUM, CHROMIUM_ARGS
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Python Playwright is missing: pip install -e '.[dev]' (the README's test command).")
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: install Debian's package with "
+            "`sudo apt-get install -y chromium` (the README's test command does); "
+            "`playwright install` is not needed."
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -97,6 +97,19 @@ EQUATION_CHECKS = {
         "test_gradcheck.py::test_numerical_gradient_of_known_function",
         "`numerical_gradient` vs exact derivatives of sin, x³, a quadratic form",
     ),
+    # Reading your own handwriting: the preprocessing of mnist_math.handwriting.
+    "eq-ink": (
+        "test_handwriting.py::test_ink_image_is_invariant_to_brightness_contrast_and_polarity",
+        "`ink_image`: background to 0, peak to 1, same result for a·x + b and 1 − x, noise to 0",
+    ),
+    "eq-area-average": (
+        "test_handwriting.py::test_area_weights_average_the_covered_area",
+        "`area_weights` vs the mean over a supersampled grid (np.kron), and Pillow's BOX resize",
+    ),
+    "eq-centre-of-mass": (
+        "test_handwriting.py::test_centre_of_mass_and_placement",
+        "`centre_of_mass` vs np.average over np.indices; placement nearest (14, 14)",
+    ),
 }
 
 # What the grouped tests of test_formulas.py compare for each equation: the NumPy name of

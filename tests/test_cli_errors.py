@@ -68,6 +68,12 @@ CASES = {
         "overflowed to infinity or NaN",
     ),
     "figures with zero iterations": (("figures", "--iterations", "0"), 2, "must be a positive integer"),
+    "save into a missing folder": (
+        ("train", "--save", "/nonexistent/folder/model.npz", "--no-progress"),
+        1,
+        "the folder /nonexistent/folder does not exist",
+    ),
+    "predict with a missing model": (("predict", "/nonexistent/model.npz", "x.png"), 1, "model.npz"),
 }
 
 

@@ -18,14 +18,9 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
 import shutil
-import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -35,18 +30,10 @@ from pathlib import Path
 
 import pytest
 
+from site_harness import SiteServer, _require_build_inputs, copy_book, mkdocs_build
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 
@@ -68,69 +55,6 @@ CDN_SCRIPT = "https://cdn.jsdelivr.net/npm/katex@0.16.9/dist/katex.min.js"
 
 # --------------------------------------------------------------------------
 # Building the book
-
-
-def _require_build_inputs(root: Path) -> None:
-    if not (root / "node_modules" / "katex" / "dist" / "katex.min.css").exists():
-        pytest.fail(
-            "KaTeX is missing: run `npm ci` in the repository root (package-lock.json pins it); "
-            "the book typesets its math at build time."
-        )
-    if shutil.which("node") is None:
-        pytest.fail("Node.js is missing: the build hook runs KaTeX with `node` (apt-get install nodejs).")
-    if not (root / "mnist_math" / "__init__.py").exists():
-        pytest.fail("The package is not tangled: run `entangled tangle` first (mkdocstrings reads it).")
-
-
-def mkdocs_build(config_dir: Path, site_dir: Path, *, strict: bool = True) -> subprocess.CompletedProcess:
-    """Run ``mkdocs build`` (never ``-q``: quiet mode hides the warnings strict mode counts)."""
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    env.pop("MNIST_MATH_MKDOCS_COMMAND", None)
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mkdocs",
-            "build",
-            "--strict" if strict else "--no-strict",
-            "-f",
-            str(config_dir / "mkdocs.yml"),
-            "-d",
-            str(site_dir),
-        ],
-        cwd=config_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def copy_book(target: Path) -> Path:
-    """Copy what the build reads (config, chapters, hook, package, registry) into ``target``."""
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(ROOT / "mkdocs.yml", target / "mkdocs.yml")
-    shutil.copytree(DOCS, target / "docs", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "mnist_math", target / "mnist_math", ignore=shutil.ignore_patterns("__pycache__"))
-    (target / "tests").mkdir()
-    registry = ROOT / "tests" / "equation_registry.py"
-    if registry.exists():
-        shutil.copy2(registry, target / "tests" / registry.name)
-    (target / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
-    return target
-
-
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    _require_build_inputs(ROOT)
-    site = tmp_path_factory.mktemp("site") / "site"
-    started = time.perf_counter()
-    result = mkdocs_build(ROOT, site)
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        pytest.fail(f"mkdocs build --strict failed ({seconds:.1f} s):\n{result.stdout}\n{result.stderr}")
-    print(f"mkdocs build --strict: {seconds:.1f} s")
-    return site
 
 
 def test_strict_build_passes(built_site: Path):
@@ -163,29 +87,6 @@ def test_broken_formula_fails_the_strict_build(tmp_path: Path):
 
 # --------------------------------------------------------------------------
 # Serving the site and checking it in Chromium
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
-        pass
-
-
-class SiteServer:
-    """Serve a built site on 127.0.0.1 from a daemon thread."""
-
-    def __init__(self, site: Path) -> None:
-        handler = functools.partial(_QuietHandler, directory=str(site))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> SiteServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @dataclass
@@ -374,29 +275,6 @@ def check_site(
     for url in report.remote_requests:
         report.problems.append(f"request leaving the machine: {url}")
     return report
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    """One headless Chromium (Debian's) for every browser test of the session."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("Python Playwright is missing: pip install -e '.[dev]' (the README's test command).")
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is missing at {CHROMIUM}: install Debian's package with "
-            "`sudo apt-get install -y chromium` (the README's test command does); "
-            "`playwright install` is not needed."
-        )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.mark.browser

@@ -135,16 +135,20 @@ def test_gradient_table_rows_match_the_registry(gradient_rows: list[list[str]]) 
     assert len(gradient_rows) == len(BACKWARD_QUANTITIES), "one row per gradient"
     chapter = (DOCS / "backward.md").read_text(encoding="utf-8")
     for row, (equation, (quantity, loss)) in zip(gradient_rows, BACKWARD_QUANTITIES.items()):
-        number, formula, shape, code, loss_cell, check = row
+        number, formula, code_and_shape, check = row
+        code, shape = code_and_shape.split("<br>")
         assert f"(backward.md#{equation})" in number, f"{equation}: the row links its equation"
         blocks = re.findall(r"^\$\$\n(.*?)^\$\$$", chapter, re.S | re.M)
         labelled = [block for block in blocks if f"\\label{{{equation}}}" in block]
         assert len(labelled) == 1, f"{equation} is labelled once in docs/backward.md"
         tex = labelled[0].replace(f"\\label{{{equation}}}", "")
-        assert " ".join(tex.split()) in formula, f"{equation}: the chapter's formula"
+        matrix_form = tex.split("\\qquad")[0].strip().rstrip(",")  # before an entrywise form
+        assert f"$\\displaystyle {' '.join(matrix_form.split())}$" == formula, (
+            f"{equation}: the chapter's formula"
+        )
         assert shape == f"${GRADIENT_SHAPES[equation]}$", f"{equation}: the registry's shape"
         assert code == f"`{quantity}`", f"{equation}: the code name"
-        assert f"({loss})" in loss_cell, f"{equation}: the {loss} loss"
+        assert f"({loss})<br>" in check, f"{equation}: the {loss} loss"
         file, function = EQUATION_CHECKS[equation][0].split("::")
         assert f"[`{function}`]" in check and f"({file})" in check, f"{equation}: its check"
         assert f"verification.md#check-{equation}" in check, f"{equation}: links the check"

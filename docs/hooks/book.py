@@ -339,8 +339,8 @@ def _gradient_table(page_uri: str) -> str:
     rows = [
         '<div class="checks-table" markdown>',
         "",
-        "| Eq. | Formula | Shape | Code | Gradient of | Checked by |",
-        "|---|---|---|---|---|---|",
+        "| Eq. | Formula | Code · shape | Gradient of · checked by |",
+        "|---|---|---|---|",
     ]
     for name, (quantity, loss) in BOOK.gradients.items():
         eq = BOOK.equations.get(name)
@@ -354,12 +354,14 @@ def _gradient_table(page_uri: str) -> str:
             continue
         target = _relative(page_uri, eq.page)
         check_target = _relative(page_uri, "verification.md")
-        tex = " ".join(eq.tex.split()).replace("|", "\\vert ")
+        # An equation that adds an entrywise form after \qquad shows its matrix form here.
+        main = eq.tex.split("\\qquad")[0].strip().rstrip(",")
+        tex = " ".join(main.split()).replace("|", "\\vert ")
         file, _, function = test.rpartition("::")
         rows.append(
-            f"| [({eq.number})]({target}#{eq.name}) | $\\displaystyle {tex}$ | ${shape}$ "
-            f"| `{quantity}` | {GRADIENT_LOSS[loss]} "
-            f"| [`{function}`]({check_target}#check-{eq.name}) <small>({file})</small> |"
+            f"| [({eq.number})]({target}#{eq.name}) | $\\displaystyle {tex}$ "
+            f"| `{quantity}`<br>${shape}$ | {GRADIENT_LOSS[loss]}<br>"
+            f"[`{function}`]({check_target}#check-{eq.name}) <small>({file})</small> |"
         )
     rows += ["", "</div>"]
     return "\n".join(rows)

@@ -16,10 +16,12 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch
 
 from .cli import positive_int
 from .data import as_columns, load_mnist
-from .forward import init_params
+from .forward import forward_prop, init_params
 from .train import accuracy, gradient_descent, predict
 # ~/~ end
 
@@ -41,6 +43,7 @@ STYLE = {
 NUMPY_COLOR = "#3f51b5"  # the site's indigo
 TORCH_COLOR = "#ee4c2c"  # PyTorch's orange-red
 TEST_COLOR = "#2e7d32"
+BACKWARD_COLOR = "#d84315"  # gradients flowing back: a deep orange
 
 
 def book_style():
@@ -134,7 +137,7 @@ def first_layer_weights(W1: np.ndarray, label: str = "weight") -> Figure:
     """Draw each row of ``W1`` as a 28 × 28 image, on one symmetric colour scale.
 
     Args:
-        W1: First-layer weights, shape ``(h, 784)``, float; row k belongs to hidden unit k.
+        W1: First-layer weights, shape ``(h, 784)``, float; row i belongs to hidden unit i.
             (Or any array of that shape, such as the change of ``W1`` during training.)
         label: Label of the colour bar.
 
@@ -149,11 +152,11 @@ def first_layer_weights(W1: np.ndarray, label: str = "weight") -> Figure:
     with book_style():
         figure = Figure(figsize=(1.45 * columns + 0.9, 1.55 * rows), layout="constrained")
         axes = figure.subplots(rows, columns, squeeze=False)
-        for k, ax in enumerate(axes.flat):
+        for i, ax in enumerate(axes.flat):
             ax.set_axis_off()
-            if k < h:
-                image = ax.imshow(W1[k].reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
-                ax.set_title(f"unit {k}", fontsize=9, pad=2)
+            if i < h:
+                image = ax.imshow(W1[i].reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
+                ax.set_title(f"unit {i}", fontsize=9, pad=2)
         figure.colorbar(image, ax=axes, shrink=0.85, label=label)
     return figure
 # ~/~ end
@@ -221,6 +224,187 @@ def numpy_vs_torch(
     return figure
 # ~/~ end
 
+# ~/~ begin <<docs/figures.md#figures-computational-graph>>[init]
+# name: (x, y, label, kind); kind picks the fill: data, parameter or computed value.
+GRAPH_NODES = {
+    "X": (0.0, 0.0, "$X$", "data"),
+    "W1": (2.6, 2.1, "$W^{[1]}$", "parameter"),
+    "b1": (2.6, -2.1, "$b^{[1]}$", "parameter"),
+    "Z1": (2.6, 0.0, "$Z^{[1]}$", "value"),
+    "A1": (5.4, 0.0, "$A^{[1]}$", "value"),
+    "W2": (8.2, 2.1, "$W^{[2]}$", "parameter"),
+    "b2": (8.2, -2.1, "$b^{[2]}$", "parameter"),
+    "Z2": (8.2, 0.0, "$Z^{[2]}$", "value"),
+    "A2": (11.0, 0.0, "$A^{[2]}$", "value"),
+    "Y": (13.6, 2.1, "$Y$", "data"),
+    "L": (13.6, 0.0, r"$\mathcal{L}$", "value"),
+}
+GRAPH_FORWARD = (
+    ("X", "Z1"),
+    ("W1", "Z1"),
+    ("b1", "Z1"),
+    ("Z1", "A1"),
+    ("A1", "Z2"),
+    ("W2", "Z2"),
+    ("b2", "Z2"),
+    ("Z2", "A2"),
+    ("A2", "L"),
+    ("Y", "L"),
+)
+# (from, to, local derivative); the dot stands for the gradient arriving along the arrow.
+GRAPH_BACKWARD = (
+    ("L", "A2", r"$-Y \oslash A^{[2]}$"),
+    ("A2", "Z2", r"$\mathrm{diag}(a) - a a^{\top}$"),
+    ("Z2", "A1", r"$W^{[2]\top}\,\cdot$"),
+    ("A1", "Z1", r"$\cdot \odot g'(Z^{[1]})$"),
+    ("Z2", "W2", r"$\frac{1}{m}\,\cdot\, A^{[1]\top}$"),
+    ("Z2", "b2", r"$\frac{1}{m} \sum_j \cdot$"),
+    ("Z1", "W1", r"$\frac{1}{m}\,\cdot\, X^{\top}$"),
+    ("Z1", "b1", r"$\frac{1}{m} \sum_j \cdot$"),
+)
+GRAPH_GRADIENTS = {
+    "Z1": "$dZ^{[1]}$",
+    "A1": "$dA^{[1]}$",
+    "Z2": "$dZ^{[2]} = A^{[2]} - Y$",
+    "W1": "$dW^{[1]}$",
+    "b1": "$db^{[1]}$",
+    "W2": "$dW^{[2]}$",
+    "b2": "$db^{[2]}$",
+}
+
+
+def computational_graph() -> Figure:
+    """Draw the network as a computational graph, forward and backward.
+
+    Nodes are ``GRAPH_NODES``; black arrows (``GRAPH_FORWARD``) compute values, orange
+    arrows (``GRAPH_BACKWARD``) carry gradients back, labelled with the local derivative
+    that each applies to the gradient arriving along it; ``GRAPH_GRADIENTS`` names the
+    gradient that each node receives.
+
+    Returns:
+        The figure, one axes without frame.
+    """
+    fill = {"data": "0.88", "parameter": "#c5cae9", "value": "white"}
+    offset = 0.17  # forward and backward arrows run side by side, this far apart
+    with book_style():
+        figure = Figure(figsize=(9.6, 4.0), layout="constrained")
+        ax = figure.subplots()
+        ax.set_axis_off()
+        ax.set_xlim(-0.6, 14.3)
+        ax.set_ylim(-2.75, 2.75)
+        for x, y, label, kind in GRAPH_NODES.values():
+            box = {"boxstyle": "round,pad=0.35", "facecolor": fill[kind], "edgecolor": "0.15"}
+            ax.text(x, y, label, ha="center", va="center", fontsize=13, zorder=3, bbox=box)
+
+        def arrow(start: str, end: str, color: str, shift: float) -> tuple[float, float]:
+            x0, y0 = GRAPH_NODES[start][:2]
+            x1, y1 = GRAPH_NODES[end][:2]
+            dx, dy = (0.0, shift) if y0 == y1 else (shift, 0.0)
+            patch = FancyArrowPatch(
+                (x0 + dx, y0 + dy),
+                (x1 + dx, y1 + dy),
+                arrowstyle="-|>",
+                mutation_scale=13,
+                color=color,
+                linewidth=1.3,
+                shrinkA=20,
+                shrinkB=20,
+                zorder=2,
+            )
+            ax.add_patch(patch)
+            return (x0 + x1) / 2 + dx, (y0 + y1) / 2 + dy
+
+        for start, end in GRAPH_FORWARD:
+            arrow(start, end, "0.15", offset)
+        for start, end, label in GRAPH_BACKWARD:
+            x, y = arrow(start, end, BACKWARD_COLOR, -offset)
+            if GRAPH_NODES[start][1] == GRAPH_NODES[end][1]:
+                ax.text(x, y - 0.22, label, color=BACKWARD_COLOR, ha="center", va="top")
+            else:
+                ax.text(x - 0.2, y, label, color=BACKWARD_COLOR, ha="right", va="center")
+        for name, label in GRAPH_GRADIENTS.items():
+            x, y = GRAPH_NODES[name][:2]
+            if y == 0:
+                ax.text(x + 0.45, y + 0.45, label, color=BACKWARD_COLOR, va="bottom")
+            else:
+                ax.text(x + 0.65, y, label, color=BACKWARD_COLOR, va="center")
+        backward = (
+            "backward: apply the local derivative "
+            r"to the arriving gradient ($\cdot$)"
+        )
+        legend = [
+            Line2D([], [], color="0.15", label="forward: compute the value"),
+            Line2D([], [], color=BACKWARD_COLOR, label=backward),
+        ]
+        ax.legend(
+            handles=legend,
+            loc="lower center",
+            bbox_to_anchor=(0.5, -0.08),
+            ncols=2,
+            fontsize=9,
+        )
+    return figure
+# ~/~ end
+
+# ~/~ begin <<docs/figures.md#figures-output-error>>[init]
+def output_error(images: np.ndarray, labels: np.ndarray, A2: np.ndarray) -> Figure:
+    """Draw, for a few examples, the predicted probabilities and minus the output error.
+
+    Args:
+        images: The examples as images, shape ``(r, 28, 28)``, uint8 (0 background).
+        labels: Their labels $y$, shape ``(r,)``, integers ``0 .. k - 1``.
+        A2: The network's probabilities for them, shape ``(k, r)``, float, one column per
+            example.
+
+    Returns:
+        The figure: one row per example with the image, the bars of $a_c$, and the bars of
+            $-dZ^{[2]}_c = y_c - a_c$, the true class in indigo.
+    """
+    labels = np.asarray(labels)
+    A2 = np.asarray(A2)
+    k, r = A2.shape
+    classes = np.arange(k)
+    with book_style():
+        figure = Figure(figsize=(8.0, 2.1 * r + 0.2), layout="constrained")
+        axes = figure.subplots(r, 3, squeeze=False, width_ratios=[1, 3, 3])
+        for row in range(r):
+            image_ax, probability_ax, push_ax = axes[row]
+            y = int(labels[row])
+            push = -A2[:, row]
+            push[y] += 1.0  # -dZ2 = Y - A2, one column
+            image_ax.imshow(images[row], cmap="gray_r", vmin=0, vmax=255)
+            image_ax.set_axis_off()
+            image_ax.set_title(f"label {y}", fontsize=9)
+            others = [NUMPY_COLOR if c == y else "0.6" for c in classes]
+            probability_ax.bar(classes, A2[:, row], color=others)
+            probability_ax.set_ylim(0, 1)
+            probability_ax.set_xticks(classes)
+            probability_ax.set_ylabel("probability $a_c$")
+            pushed = [NUMPY_COLOR if c == y else BACKWARD_COLOR for c in classes]
+            push_ax.bar(classes, push, color=pushed)
+            push_ax.axhline(0, color="0.2", linewidth=0.8)
+            push_ax.set_ylim(-1, 1)
+            push_ax.set_xticks(classes)
+            push_ax.set_ylabel(r"$-dZ^{[2]}_{c} = y_c - a_c$")
+            for c in classes:
+                if abs(push[c]) >= 0.05:
+                    up = push[c] > 0
+                    push_ax.text(
+                        c,
+                        push[c] + (0.04 if up else -0.04),
+                        f"{push[c]:+.2f}",
+                        ha="center",
+                        va="bottom" if up else "top",
+                        fontsize=7,
+                    )
+            if row == 0:
+                probability_ax.set_title("what the network predicts")
+                push_ax.set_title("where the loss pushes each logit")
+        for ax in axes[-1, 1:]:
+            ax.set_xlabel("class $c$")
+    return figure
+# ~/~ end
+
 # ~/~ begin <<docs/figures.md#figures-runs>>[init]
 def reference_runs(iterations: int = 500, *, torch: bool = True, progress: bool = False) -> dict:
     """Train the reference network with NumPy (and PyTorch) on the full MNIST.
@@ -277,7 +461,28 @@ FIGURES = (
     "first-layer-weights",
     "first-layer-change",
     "numpy-vs-torch",
+    "computational-graph",
+    "output-error",
+    "seed-network",
 )
+NO_TRAINING = ("sample-digits", "computational-graph")
+
+
+def save_network(params: Mapping[str, np.ndarray], path: str | Path) -> Path:
+    """Write a network's parameters into an ``.npz`` file that ``np.load`` reads back.
+
+    Args:
+        params: ``W1`` (h, 784), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1), floats.
+        path: The file to write.
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    arrays = {name: np.asarray(params[name]) for name in ("W1", "b1", "W2", "b2")}
+    with path.open("wb") as file:
+        np.savez(file, **arrays)
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -312,28 +517,55 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         parser.error(f"--out {out} is a file, not a folder: name a folder for the PNGs")
-    needs_training = any(name != "sample-digits" for name in wanted)
+    needs_training = any(name not in NO_TRAINING for name in wanted)
+    runs: dict = {}
     if needs_training:
         with_torch = "numpy-vs-torch" in wanted
         runs = reference_runs(args.iterations, torch=with_torch, progress=not args.quiet)
-        images, labels = runs["images"], runs["labels"]
-    else:
-        (images, labels), _ = load_mnist(progress=not args.quiet)
+    elif "sample-digits" in wanted:
+        (runs["images"], runs["labels"]), _ = load_mnist(progress=not args.quiet)
     out.mkdir(parents=True, exist_ok=True)
     for name in wanted:
-        if name == "sample-digits":
-            figure = sample_digits(images, labels)
-        elif name == "training-curves":
-            figure = training_curves(runs["history"], runs["test_accuracy"])
-        elif name == "first-layer-weights":
-            figure = first_layer_weights(runs["params"]["W1"])
-        elif name == "first-layer-change":
-            change = runs["params"]["W1"] - runs["initial"]["W1"]
-            figure = first_layer_weights(change, label="change since initialisation")
+        if name == "seed-network":
+            print(save_network(runs["params"], out / "seed-network.npz"))
         else:
-            figure = numpy_vs_torch(runs["history"], runs["torch_history"])
-        print(save(figure, out / f"{name}.png"))
+            print(save(draw(name, runs), out / f"{name}.png"))
     return 0
+
+
+def draw(name: str, runs: Mapping) -> Figure:
+    """Draw the figure called ``name`` from the output of ``reference_runs``.
+
+    Args:
+        name: One of ``FIGURES`` other than ``seed-network``.
+        runs: What ``reference_runs`` returns (for ``sample-digits`` the keys ``images``
+            and ``labels`` suffice; ``computational-graph`` needs nothing).
+
+    Returns:
+        The figure.
+    """
+    if name == "sample-digits":
+        return sample_digits(runs["images"], runs["labels"])
+    if name == "training-curves":
+        return training_curves(runs["history"], runs["test_accuracy"])
+    if name == "first-layer-weights":
+        return first_layer_weights(runs["params"]["W1"])
+    if name == "first-layer-change":
+        change = runs["params"]["W1"] - runs["initial"]["W1"]
+        return first_layer_weights(change, label="change since initialisation")
+    if name == "computational-graph":
+        return computational_graph()
+    if name == "output-error":
+        # The first training image, and the first one the trained network gets wrong.
+        images = runs["images"]
+        labels = runs["labels"]
+        A2 = forward_prop(runs["params"], as_columns(images))["A2"]
+        wrong = np.flatnonzero(A2.argmax(axis=0) != labels)
+        shown = [0, int(wrong[0])]
+        return output_error(images[shown], labels[shown], A2[:, shown])
+    if name == "numpy-vs-torch":
+        return numpy_vs_torch(runs["history"], runs["torch_history"])
+    raise ValueError(f"no figure called {name!r}: choose one of {', '.join(FIGURES)}")
 # ~/~ end
 
 

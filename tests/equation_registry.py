@@ -2,9 +2,10 @@
 
 This file is the single source of truth, read three ways:
 
-- the build hook (docs/hooks/book.py) reads ``EQUATION_CHECKS`` with ``ast.literal_eval``
-  (without importing this file) and writes the table of chapter 9 and the line
-  "checked against autograd" under every labelled equation;
+- the build hook (docs/hooks/book.py) reads ``EQUATION_CHECKS``, ``BACKWARD_QUANTITIES`` and
+  ``GRADIENT_SHAPES`` with ``ast.literal_eval`` (without importing this file) and writes the
+  table of chapter 9, the table of every gradient in chapter 5 and the line "checked
+  against autograd" under every labelled equation;
 - tests/test_formulas.py parametrises its grouped tests from it, so an equation added
   here is tested without being typed a second time;
 - tests/test_traceability.py fails when a chapter labels an equation that has no entry
@@ -13,7 +14,8 @@ This file is the single source of truth, read three ways:
 
 Keys are the ``\\label{eq-...}`` names of the chapters; values are
 ``("file.py::test_function", "one line saying what is compared with what")``, the file
-relative to tests/. ``EQUATION_CHECKS`` must stay a literal dict.
+relative to tests/. ``EQUATION_CHECKS``, ``BACKWARD_QUANTITIES`` and ``GRADIENT_SHAPES`` must
+stay literal dicts (the build hook reads them with ``ast.literal_eval``).
 """
 
 EQUATION_CHECKS = {
@@ -131,6 +133,21 @@ BACKWARD_QUANTITIES = {
     "eq-dz1": ("dZ1", "summed"),
     "eq-dw1": ("dW1", "mean"),
     "eq-db1": ("db1", "mean"),
+}
+
+
+# The shape of each gradient, for the table of every gradient in chapter 5 (written by the
+# build hook, which reads this dict with ``ast.literal_eval``: keep it a literal). n inputs,
+# h hidden units, k classes, m examples; tests/test_teaching.py checks each shape against
+# what ``backward_prop`` returns.
+GRADIENT_SHAPES = {
+    "eq-dz2": "(k, m)",
+    "eq-dw2": "(k, h)",
+    "eq-db2": "(k, 1)",
+    "eq-da1": "(h, m)",
+    "eq-dz1": "(h, m)",
+    "eq-dw1": "(h, n)",
+    "eq-db1": "(h, 1)",
 }
 
 

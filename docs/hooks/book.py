@@ -9,7 +9,9 @@ What it does, in build order:
 2. ``on_page_markdown``: gives each labelled equation an anchor (``#eq-name``),
    a number ``(chapter.k)``, and a line naming the function that implements it
    and the test that checks it; expands ``<!-- equation-checks -->`` into the
-   table of the verification chapter.
+   table of the verification chapter and ``<!-- gradient-table -->`` into chapter 5's
+   table of every gradient (formula, shape, code name, loss, check), both from the
+   registry of checks (tests/equation_registry.py).
 3. ``on_page_content``: typesets all math with KaTeX at build time (a pinned npm
    package driven by one long-lived ``node`` process), so pages carry no math
    JavaScript and read offline; a TeX error is a warning, which fails
@@ -78,6 +80,10 @@ class Book:
         self.equations: dict[str, Equation] = {}
         self.fragments: dict[str, str] = {}
         self.checks: dict[str, tuple[str, str]] = {}
+        # The gradients of chapter 5: equation -> (code name, "summed" or "mean") and
+        # equation -> shape, both from the registry of checks.
+        self.gradients: dict[str, tuple[str, str]] = {}
+        self.gradient_shapes: dict[str, str] = {}
 
 
 BOOK = Book()
@@ -214,17 +220,22 @@ def _implementers() -> dict[str, list[str]]:
     return found
 
 
-def _checks() -> dict[str, tuple[str, str]]:
-    """Read ``EQUATION_CHECKS`` from the test registry without importing tests."""
+def _registry(name: str = "EQUATION_CHECKS") -> dict:
+    """Read the literal dict ``name`` from the test registry without importing tests."""
     if not REGISTRY.exists():
         return {}
     tree = ast.parse(REGISTRY.read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Name) and t.id == "EQUATION_CHECKS" for t in targets):
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
                 return ast.literal_eval(node.value)
     return {}
+
+
+def _checks() -> dict[str, tuple[str, str]]:
+    """``EQUATION_CHECKS``: which test checks each labelled equation."""
+    return _registry("EQUATION_CHECKS")
 
 
 def on_files(files, config):
@@ -264,6 +275,8 @@ def on_files(files, config):
         else:
             log.warning(f"a docstring links to equation '{name}', which no chapter labels")
     BOOK.checks = _checks()
+    BOOK.gradients = _registry("BACKWARD_QUANTITIES")
+    BOOK.gradient_shapes = _registry("GRADIENT_SHAPES")
     return files
 
 
@@ -319,6 +332,48 @@ def _checks_table(page_uri: str) -> str:
     return "\n".join(rows)
 
 
+GRADIENT_LOSS = {"summed": r"$m\mathcal{L}$ (summed)", "mean": r"$\mathcal{L}$ (mean)"}
+
+
+def _gradient_table(page_uri: str) -> str:
+    """The table of every gradient: formula, shape, code name, loss and check.
+
+    One row per entry of the registry's ``BACKWARD_QUANTITIES``, in its order; the formula
+    is the labelled equation's TeX as the chapter writes it, the shape comes from
+    ``GRADIENT_SHAPES``, the check from ``EQUATION_CHECKS``. Anything missing is a warning,
+    which fails the strict build.
+    """
+    rows = [
+        '<div class="checks-table" markdown>',
+        "",
+        "| Eq. | Formula | Code · shape | Gradient of · checked by |",
+        "|---|---|---|---|",
+    ]
+    for name, (quantity, loss) in BOOK.gradients.items():
+        eq = BOOK.equations.get(name)
+        shape = BOOK.gradient_shapes.get(name)
+        test, _how = BOOK.checks.get(name, ("", ""))
+        if eq is None or shape is None or not test or loss not in GRADIENT_LOSS:
+            log.warning(
+                f"{page_uri}: the gradient table has no equation, shape, check or loss "
+                f"for '{name}' (tests/equation_registry.py)"
+            )
+            continue
+        target = _relative(page_uri, eq.page)
+        check_target = _relative(page_uri, "verification.md")
+        # An equation that adds an entrywise form after \qquad shows its matrix form here.
+        main = eq.tex.split("\\qquad")[0].strip().rstrip(",")
+        tex = " ".join(main.split()).replace("|", "\\vert ")
+        file, _, function = test.rpartition("::")
+        rows.append(
+            f"| [({eq.number})]({target}#{eq.name}) | $\\displaystyle {tex}$ "
+            f"| `{quantity}`<br>${shape}$ | {GRADIENT_LOSS[loss]}<br>"
+            f"[`{function}`]({check_target}#check-{eq.name}) <small>({file})</small> |"
+        )
+    rows += ["", "</div>"]
+    return "\n".join(rows)
+
+
 def on_page_markdown(markdown, page, config, files):
     page_uri = page.file.src_uri
     lines = markdown.splitlines()
@@ -343,6 +398,8 @@ def on_page_markdown(markdown, page, config, files):
     markdown = "\n".join(lines) + "\n"
     if "<!-- equation-checks -->" in markdown:
         markdown = markdown.replace("<!-- equation-checks -->", _checks_table(page_uri))
+    if "<!-- gradient-table -->" in markdown:
+        markdown = markdown.replace("<!-- gradient-table -->", _gradient_table(page_uri))
     return markdown
 
 

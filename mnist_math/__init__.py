@@ -9,23 +9,35 @@ from .activations import relu, relu_derivative, softmax
 from .backward import backward_prop
 from .data import load_mnist
 from .forward import forward_prop, init_params
+from .further import (
+    adam_update,
+    init_adam,
+    init_momentum,
+    momentum_update,
+    train_minibatch,
+)
 from .loss import cross_entropy, one_hot
 from .train import accuracy, get_predictions, gradient_descent, predict, update_params
 
 __all__ = [
     "accuracy",
+    "adam_update",
     "backward_prop",
     "cross_entropy",
     "forward_prop",
     "get_predictions",
     "gradient_descent",
+    "init_adam",
+    "init_momentum",
     "init_params",
     "load_mnist",
+    "momentum_update",
     "one_hot",
     "predict",
     "relu",
     "relu_derivative",
     "softmax",
+    "train_minibatch",
     "update_params",
 ]
 # ~/~ end

@@ -32,7 +32,9 @@ from .train import GRADIENT_NAMES, accuracy, get_predictions, update_params
 SHUFFLE_STREAM = 1  # the shuffles' generator is seeded by (seed, SHUFFLE_STREAM)
 
 
-def minibatch_order(m: int, batch_size: int, *, epochs: int, seed: int) -> list[np.ndarray]:
+def minibatch_order(
+    m: int, batch_size: int, *, epochs: int, seed: int
+) -> list[np.ndarray]:
     """The mini-batches of a run: a fresh seeded shuffle of the m examples every epoch.
 
     Each epoch draws a permutation of ``0 .. m-1`` and cuts it into consecutive batches of
@@ -95,10 +97,11 @@ def check_update_inputs(
         keys += [("state", state, prefix + name) for prefix in prefixes]
         for label, source, key in keys:
             if key not in source:
-                raise ValueError(f"{label} has no {key!r}: pass the dict the book's functions return")
+                raise ValueError(f"{label} has no {key!r}: pass the dict the book returns")
             value = check_matrix(key, source[key])
-            if value.shape != params[name].shape:
-                raise ValueError(f"{key} has shape {value.shape}, {name} has {params[name].shape}")
+            shape = params[name].shape
+            if value.shape != shape:
+                raise ValueError(f"{key} has shape {value.shape}, {name} has {shape}")
             check_same_dtype(key, value, params[name].dtype)
     return params
 # ~/~ end
@@ -204,12 +207,13 @@ def adam_update(
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray | int]]:
     r"""One step of Adam, PyTorch's convention.
 
-    Implements [the moments][eq-adam-moments], [the bias correction][eq-adam-bias-correction]
+    Implements [the moments][eq-adam-moments], [the correction][eq-adam-bias-correction]
     and [the update][eq-adam-update] for each parameter $\theta$ with gradient $g$:
 
     $$
     \begin{aligned}
-    v &\leftarrow \beta_1 v + (1 - \beta_1) g, & s &\leftarrow \beta_2 s + (1 - \beta_2) g^2, \\
+    v &\leftarrow \beta_1 v + (1 - \beta_1) g, &
+    s &\leftarrow \beta_2 s + (1 - \beta_2) g^2, \\
     \hat v &= v / (1 - \beta_1^t), & \hat s &= s / (1 - \beta_2^t), \\
     \theta &\leftarrow \theta - \alpha\, \hat v / (\sqrt{\hat s} + \epsilon), & &
     \end{aligned}
@@ -409,25 +413,30 @@ def train_minibatch(
     seed = check_seed(seed)
     momentum = check_fraction("momentum", momentum)
     if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+        known = ", ".join(OPTIMIZERS)
+        raise ValueError(f"optimizer must be one of {known}, got {optimizer!r}")
     if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+        known = ", ".join(SCHEDULES)
+        raise ValueError(f"schedule must be one of {known}, got {schedule!r}")
     if (X_test is None) != (Y_test is None):
         raise ValueError("pass X_test and Y_test together, or neither")
     if X_test is not None:
-        X_test = check_matrix("X_test", X_test, rows=X.shape[0]).astype(X.dtype, copy=False)
+        X_test = check_matrix("X_test", X_test, rows=X.shape[0])
+        X_test = X_test.astype(X.dtype, copy=False)
         Y_test = check_labels("Y_test", Y_test, n_classes=10, m=X_test.shape[1])
     warn_if_not_pixels(X)
     # ~/~ end
     # ~/~ begin <<docs/going-further.md#further-train-setup>>[init]
+    n = X.shape[0]
     if params is None:
-        params = init_params(X.shape[0], n_hidden, 10, seed=seed, scheme=scheme, dtype=X.dtype)
+        params = init_params(n, n_hidden, 10, seed=seed, scheme=scheme, dtype=X.dtype)
     params = check_params(params)
-    if params["W1"].shape[1] != X.shape[0]:
-        raise ValueError(f"W1 has {params['W1'].shape[1]} columns but X has {X.shape[0]} rows")
+    if params["W1"].shape[1] != n:
+        raise ValueError(f"W1 has {params['W1'].shape[1]} columns but X has {n} rows")
     params = {name: array.astype(X.dtype, copy=False) for name, array in params.items()}
     full_batch = batch_size == m
-    X_rows = None if full_batch else np.ascontiguousarray(X.T)  # (m, n): one image per row
+    # (m, n): one image per row, its 784 pixels side by side in memory
+    X_rows = None if full_batch else np.ascontiguousarray(X.T)
     order = minibatch_order(m, batch_size, epochs=epochs, seed=seed)
     steps_per_epoch = len(order) // epochs
     total_steps = len(order)
@@ -463,7 +472,9 @@ def train_minibatch(
                         params, grads, state, rate, momentum, validate=False
                     )
                 else:
-                    new_params, state = adam_update(params, grads, state, rate, validate=False)
+                    new_params, state = adam_update(
+                        params, grads, state, rate, validate=False
+                    )
                 check_finite(new_params, PARAM_NAMES, iteration=step, lr=lr, params=params)
             params = new_params
             if callback is not None:
@@ -479,7 +490,8 @@ def train_minibatch(
         history["iteration"].append(step + 1)
         history["loss"].append(loss)
         history["accuracy"].append(train_accuracy)
-        line = f"epoch {epoch}/{epochs}: loss {loss:.4f}, training accuracy {train_accuracy:.2%}"
+        line = f"epoch {epoch}/{epochs}: loss {loss:.4f}, "
+        line += f"training accuracy {train_accuracy:.2%}"
         if X_test is not None:
             test_accuracy = evaluate(params, X_test, Y_test)[1]
             history["test_accuracy"].append(test_accuracy)

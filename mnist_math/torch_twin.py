@@ -262,6 +262,7 @@ def train_torch(
     optimizer: str = "sgd",
     batch_size: int | None = None,
     batch_order: Sequence[np.ndarray] | None = None,
+    schedule: str = "constant",
     device: torch.device | str = "auto",
     dtype: torch.dtype | str | None = None,
     params: Mapping[str, np.ndarray] | None = None,
@@ -290,6 +291,9 @@ def train_torch(
         batch_order: The examples of every step, one index array per iteration (at least
             ``iterations`` of them), such as ``minibatch_order(...)`` of "Going further",
             to follow the same batches as ``train_minibatch``; not with ``batch_size``.
+        schedule: ``"constant"`` or ``"cosine"``: the learning rate decays over the
+            ``iterations`` steps as ``torch.optim.lr_scheduler.CosineAnnealingLR``, the
+            schedule of ``train_minibatch``.
         device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``,
             ``"mps"`` or a ``torch.device``.
         dtype: ``"float64"`` or ``"float32"``; by default the dtype of ``X`` (float64 for
@@ -336,6 +340,8 @@ def train_torch(
     warn_if_not_pixels(X)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+    if schedule not in ("constant", "cosine"):
+        raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     if batch_size is not None:
         check_count("batch_size", batch_size, at_most=m)
     if batch_order is not None:
@@ -367,6 +373,9 @@ def train_torch(
         optim = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
     else:
         optim = torch.optim.Adam(model.parameters(), lr=lr)
+    scheduler = None
+    if schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optim, T_max=iterations)
     if batch_order is not None:
         batches = (torch.as_tensor(np.asarray(index)) for index in batch_order)
     elif batch_size is None:
@@ -411,6 +420,8 @@ def train_torch(
         optim.zero_grad()
         loss.backward()
         optim.step()
+        if scheduler is not None:
+            scheduler.step()
         stepped = to_numpy_params(model)
         check_finite(stepped, PARAM_NAMES, iteration=iteration, lr=lr, params=last_finite)
         last_finite = stepped

@@ -450,9 +450,12 @@ def test_divergence_of_the_loss_at_the_end(data, monkeypatch) -> None:
 # The PyTorch twin on the same batches
 
 
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 @pytest.mark.parametrize(("m", "batch_size"), [(300, 64), (97, 97)], ids=["b64", "full"])
-def test_parity_with_the_torch_twin(optimizer: str, m: int, batch_size: int) -> None:
+def test_parity_with_the_torch_twin(
+    optimizer: str, m: int, batch_size: int, schedule: str
+) -> None:
     """Same initial weights, same batch order, float64: the same trajectory.
 
     Two epochs with a short last batch (300 = 4 * 64 + 44) or full batches; the torch
@@ -466,13 +469,13 @@ def test_parity_with_the_torch_twin(optimizer: str, m: int, batch_size: int) -> 
     start = init_params(784, 12, 10, seed=6, scheme="he")
     params, history = train_minibatch(
         X, Y, n_hidden=12, batch_size=batch_size, epochs=epochs, optimizer=optimizer,
-        lr=lr, scheme="he", seed=6, schedule="constant", params=start,
+        lr=lr, scheme="he", seed=6, schedule=schedule, params=start,
     )
     order = minibatch_order(m, batch_size, epochs=epochs, seed=6)
     steps_per_epoch = len(order) // epochs
     torch_params, torch_history = torch_twin.train_torch(
         X, Y, lr=lr, iterations=len(order), optimizer=optimizer, batch_order=order,
-        params=start, record_every=steps_per_epoch, device="cpu",
+        schedule=schedule, params=start, record_every=steps_per_epoch, device="cpu",
     )
     for name in PARAM_NAMES:
         difference = relative_difference(torch_params[name], params[name])
@@ -494,6 +497,8 @@ def test_torch_batch_order_refusals(data) -> None:
         torch_twin.train_torch(X, Y, iterations=1, batch_order=[np.array([0, 300])])
     with pytest.raises(ValueError, match="non-empty 1-D arrays"):
         torch_twin.train_torch(X, Y, iterations=1, batch_order=[np.array([0.5])])
+    with pytest.raises(ValueError, match="schedule must be 'constant' or 'cosine'"):
+        torch_twin.train_torch(X, Y, iterations=1, schedule="step")
 
 
 # --------------------------------------------------------------------------------------
@@ -526,3 +531,58 @@ def test_best_recipe_on_mnist(mnist_raw) -> None:
     assert history["epoch"] == list(range(1, 9))
     assert history["iteration"][-1] == 8 * 469
     assert test_accuracy >= 0.975, f"test accuracy {test_accuracy:.2%} below 97.5%"
+
+
+# --------------------------------------------------------------------------------------
+# The measurement script (scripts/further_figures.py): its design, not its timings
+
+
+def load_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "further_figures.py"
+    spec = importlib.util.spec_from_file_location("further_figures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ablation_changes_one_thing_at_a_time() -> None:
+    """Each row of the first block differs from the row above in one setting, each row of
+    the second block from RECIPES["best"] in one (Adam also takes its own learning rate)."""
+    script = load_script()
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(train_minibatch).parameters.items()
+        if name in RECIPES["best"]
+    }
+    rows = script.ablation_rows()
+    assert rows[0][2] is None, "row 0 is the seed's own gradient_descent"
+    first_block = [settings for block, _c, settings in rows[1:] if block == "from the seed"]
+    previous = {**defaults, **first_block[0]}
+    for settings in first_block[1:]:
+        current = {**defaults, **settings}
+        changed = {key for key in current if current[key] != previous[key]}
+        assert len(changed) == 1, f"{changed} changed at once"
+        previous = current
+    assert previous == RECIPES["best"], "the first block ends at the recipe"
+    for block, change, settings in rows:
+        if block != "from the recipe":
+            continue
+        changed = {key for key in RECIPES["best"] if settings[key] != RECIPES["best"][key]}
+        allowed = {"optimizer", "lr"} if settings["optimizer"] == "adam" else None
+        assert len(changed) == 1 or changed == allowed, f"{change}: {changed} changed"
+
+
+def test_script_figures_and_marks() -> None:
+    script = load_script()
+    assert script.observed_steps(40, 20) == {1, 2, 4, 8, 16, 20, 32, 40}
+    clock = script.Clock(np.zeros((784, 1)), np.zeros(1, dtype=np.int64), {1, 3})
+    clock.points = [(0.1, 0.5), (0.2, 0.9), (0.3, 0.98)]
+    clock.at_step = [1, 2, 3]
+    assert script.first_time(clock, 0.84) == (0.2, 2)
+    assert script.first_time(clock, 0.99) is None
+    results = [("from the seed", "a", 0.85, 1.0), ("from the recipe", "b", None, 2.0)]
+    assert len(script.ablation_figure(results).axes) == 1
+    assert len(script.time_figure([(f"m{i}", clock) for i in range(5)]).axes) == 1

@@ -9,6 +9,13 @@ from .activations import relu, relu_derivative, softmax
 from .backward import backward_prop
 from .data import load_mnist
 from .forward import forward_prop, init_params
+from .further import (
+    adam_update,
+    init_adam,
+    init_momentum,
+    momentum_update,
+    train_minibatch,
+)
 from .handwriting import preprocess_image, read_image
 from .loss import cross_entropy, one_hot
 from .model_io import load_params, save_params
@@ -16,14 +23,18 @@ from .train import accuracy, get_predictions, gradient_descent, predict, update_
 
 __all__ = [
     "accuracy",
+    "adam_update",
     "backward_prop",
     "cross_entropy",
     "forward_prop",
     "get_predictions",
     "gradient_descent",
+    "init_adam",
+    "init_momentum",
     "init_params",
     "load_mnist",
     "load_params",
+    "momentum_update",
     "one_hot",
     "predict",
     "preprocess_image",
@@ -32,6 +43,7 @@ __all__ = [
     "relu_derivative",
     "save_params",
     "softmax",
+    "train_minibatch",
     "update_params",
 ]
 # ~/~ end

@@ -226,6 +226,22 @@ def check_rate(name: str, value: object) -> float:
     return float(value)
 # ~/~ end
 
+# ~/~ begin <<docs/engineering.md#checks-fraction>>[init]
+def check_fraction(name: str, value: object) -> float:
+    """Return ``value`` as a float after checking that it is a real number in [0, 1).
+
+    Raises:
+        TypeError: ``value`` is not a real number (a bool or a string, say).
+        ValueError: ``value`` is negative, 1 or more, or NaN.
+    """
+    real = isinstance(value, (int, float, np.integer, np.floating))
+    if not real or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a number in [0, 1) such as 0.9, got {value!r}")
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must lie in [0, 1), such as 0.9, got {value!r}")
+    return float(value)
+# ~/~ end
+
 # ~/~ begin <<docs/engineering.md#checks-divergence>>[init]
 class DivergenceError(RuntimeError):
     """Training diverged: the loss or a parameter became non-finite, or the loss rose.

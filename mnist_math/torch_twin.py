@@ -6,7 +6,7 @@ with autograd and ``torch.optim``, started from the same NumPy initial weights a
 its weights back in the book's layout.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -247,7 +247,8 @@ def minibatches(
 # ~/~ end
 
 # ~/~ begin <<docs/pytorch.md#torch-train>>[init]
-OPTIMIZERS = ("sgd", "adam")
+OPTIMIZERS = ("sgd", "momentum", "adam")
+MOMENTUM = 0.9  # the coefficient of "momentum", momentum_update's default
 
 
 def train_torch(
@@ -260,6 +261,8 @@ def train_torch(
     seed: int = 0,
     optimizer: str = "sgd",
     batch_size: int | None = None,
+    batch_order: Sequence[np.ndarray] | None = None,
+    schedule: str = "constant",
     device: torch.device | str = "auto",
     dtype: torch.dtype | str | None = None,
     params: Mapping[str, np.ndarray] | None = None,
@@ -282,8 +285,15 @@ def train_torch(
         iterations: Number of optimizer steps, at least 1.
         n_hidden: Hidden units h, used when ``params`` is not given.
         seed: Seed of the NumPy initial weights and of the mini-batch shuffling.
-        optimizer: ``"sgd"`` (plain gradient descent, no momentum) or ``"adam"``.
+        optimizer: ``"sgd"`` (plain gradient descent, no momentum), ``"momentum"`` (SGD
+            with momentum ``MOMENTUM`` = 0.9) or ``"adam"``.
         batch_size: Examples per step, ``1 .. m``; ``None`` (the default) uses all ``m``.
+        batch_order: The examples of every step, one index array per iteration (at least
+            ``iterations`` of them), such as ``minibatch_order(...)`` of "Going further",
+            to follow the same batches as ``train_minibatch``; not with ``batch_size``.
+        schedule: ``"constant"`` or ``"cosine"``: the learning rate decays over the
+            ``iterations`` steps as ``torch.optim.lr_scheduler.CosineAnnealingLR``, the
+            schedule of ``train_minibatch``.
         device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``,
             ``"mps"`` or a ``torch.device``.
         dtype: ``"float64"`` or ``"float32"``; by default the dtype of ``X`` (float64 for
@@ -330,8 +340,23 @@ def train_torch(
     warn_if_not_pixels(X)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+    if schedule not in ("constant", "cosine"):
+        raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     if batch_size is not None:
         check_count("batch_size", batch_size, at_most=m)
+    if batch_order is not None:
+        if batch_size is not None:
+            raise ValueError("pass batch_size or batch_order, not both")
+        if len(batch_order) < iterations:
+            raise ValueError(
+                f"batch_order has {len(batch_order)} batches for {iterations} iterations"
+            )
+        for index in batch_order[:iterations]:
+            index = np.asarray(index)
+            if not np.issubdtype(index.dtype, np.integer) or index.ndim != 1 or index.size == 0:
+                raise ValueError("batch_order must hold non-empty 1-D arrays of example indices")
+            if index.min() < 0 or index.max() >= m:
+                raise ValueError(f"batch_order holds an index outside 0..{m - 1}")
     # ~/~ end
     # ~/~ begin <<docs/pytorch.md#torch-train-setup>>[init]
     torch_device = select_device(device)
@@ -344,9 +369,16 @@ def train_torch(
     Y_rows = torch.as_tensor(Y, dtype=torch.int64, device=torch_device)
     if optimizer == "sgd":
         optim = torch.optim.SGD(model.parameters(), lr=lr)
+    elif optimizer == "momentum":
+        optim = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
     else:
         optim = torch.optim.Adam(model.parameters(), lr=lr)
-    if batch_size is None:
+    scheduler = None
+    if schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optim, T_max=iterations)
+    if batch_order is not None:
+        batches = (torch.as_tensor(np.asarray(index)) for index in batch_order)
+    elif batch_size is None:
         batches = None
     else:
         generator = torch.Generator(device="cpu").manual_seed(seed)
@@ -388,6 +420,8 @@ def train_torch(
         optim.zero_grad()
         loss.backward()
         optim.step()
+        if scheduler is not None:
+            scheduler.step()
         stepped = to_numpy_params(model)
         check_finite(stepped, PARAM_NAMES, iteration=iteration, lr=lr, params=last_finite)
         last_finite = stepped

@@ -112,6 +112,35 @@ EQUATION_CHECKS = {
         "test_handwriting.py::test_centre_of_mass_and_placement",
         "`centre_of_mass` vs np.average over np.indices; placement nearest (14, 14)",
     ),
+    # Going further: mini-batches, He initialisation, momentum, Adam, the cosine schedule.
+    "eq-minibatch-gradient": (
+        "test_formulas.py::test_minibatch_gradient_is_unbiased",
+        "mean of one epoch's batch gradients (`minibatch_order`) vs the full-batch gradient",
+    ),
+    "eq-he-variance": (
+        "test_formulas.py::test_he_variance_matches_a_large_sample",
+        "sample variance of `init_params(scheme='he')` vs 2/fan-in, and a He layer keeps E[Z²]",
+    ),
+    "eq-momentum": (
+        "test_formulas.py::test_momentum_matches_torch_sgd",
+        "`momentum_update` vs `torch.optim.SGD(momentum=μ)`: weights and `momentum_buffer`, 6 steps",
+    ),
+    "eq-adam-moments": (
+        "test_formulas.py::test_adam_matches_torch",
+        "`v`, `s` of `adam_update` vs `exp_avg`, `exp_avg_sq` of `torch.optim.Adam`, 6 steps",
+    ),
+    "eq-adam-bias-correction": (
+        "test_formulas.py::test_adam_matches_torch",
+        "`adam_update` vs `torch.optim.Adam` from the first step, where the correction is 10×",
+    ),
+    "eq-adam-update": (
+        "test_formulas.py::test_adam_matches_torch",
+        "`adam_update` vs `torch.optim.Adam(lr, betas, eps).step()`: the weights, 6 steps",
+    ),
+    "eq-cosine-schedule": (
+        "test_formulas.py::test_cosine_schedule_matches_torch",
+        "`cosine_lr` vs `torch.optim.lr_scheduler.CosineAnnealingLR(T_max=T)`",
+    ),
 }
 
 # What the grouped tests of test_formulas.py compare for each equation: the NumPy name of

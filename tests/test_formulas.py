@@ -1,4 +1,4 @@
-"""Every labelled equation of chapters 2 to 6 against PyTorch, in float64 (chapter 9).
+"""Every labelled equation of chapters 2 to 6 and "Going further" against PyTorch, in float64.
 
 Each test computes the same quantity twice, with the book's NumPy code and with torch
 (autograd for the gradients), and compares them with ``mnist_math.gradcheck.assert_close``,
@@ -22,16 +22,21 @@ F = torch.nn.functional
 from equation_registry import BACKWARD_QUANTITIES, FORWARD_QUANTITIES, checked_by  # noqa: E402
 
 from mnist_math import (  # noqa: E402
+    adam_update,
     backward_prop,
     cross_entropy,
     forward_prop,
+    init_adam,
+    init_momentum,
     init_params,
+    momentum_update,
     one_hot,
     relu,
     relu_derivative,
     softmax,
     update_params,
 )
+from mnist_math.further import cosine_lr, minibatch_order  # noqa: E402
 from mnist_math.gradcheck import assert_close  # noqa: E402
 
 THIS_FILE = Path(__file__).name
@@ -272,3 +277,186 @@ def test_update_matches_torch_sgd(case: Case, lr: float) -> None:
     for name, tensor in tensors.items():
         assert_close(f"eq-update {name} [{case.id}, lr {lr}]", updated[name], tensor.detach().numpy())
         assert np.array_equal(params[name], before[name]), f"update_params must not modify params[{name!r}]"
+
+
+# ---------------------------------------------------------------------------------------
+# Going further: mini-batches, He initialisation, momentum, Adam, the cosine schedule
+
+# The optimizers are compared at 1e-12, relative to the largest entry of each array: an
+# update is elementwise, so the book and torch differ by one or two roundings per operation
+# (about 1e-16 relative), while a wrong sign, a lost bias correction or a misplaced epsilon
+# changes the steps by 1e-4 of their size or more. The scale is the array's largest entry
+# because an entry near 0 by cancellation (a velocity whose old value and new gradient
+# nearly cancel) cannot be compared relative to itself.
+OPTIMIZER_RTOL = 1e-12
+OPTIMIZER_STEPS = 6
+
+
+def assert_relatively_close(name: str, actual: np.ndarray, expected: np.ndarray) -> None:
+    """``assert_close`` at OPTIMIZER_RTOL relative to the largest entry of ``expected``."""
+    __tracebackhide__ = True
+    scale = float(np.max(np.abs(expected)))
+    assert_close(name, actual, expected, rtol=OPTIMIZER_RTOL, atol=OPTIMIZER_RTOL * scale)
+
+
+@pytest.mark.parametrize("case", [CASES[4], CASES[-1]], ids=case_ids([CASES[4], CASES[-1]]))
+def test_minibatch_gradient_is_unbiased(case: Case) -> None:
+    """One epoch's batches average to the full gradient, and each example is used once.
+
+    Averaging over the batches of a shuffle is averaging over equally likely subsets: with
+    b dividing m, the mean of the epoch's batch gradients is the expectation of
+    eq-minibatch-gradient, and must equal the full-batch gradient up to round-off.
+    """
+    params, X, Y = make_case(case)
+    m = case.m
+    full = backward_prop(params, forward_prop(params, X), X, Y)
+    batch_size = 1 if m == 13 else 16
+    epochs = 3
+    order = minibatch_order(m, batch_size, epochs=epochs, seed=case.seed)
+    steps_per_epoch = m // batch_size
+    assert len(order) == epochs * steps_per_epoch
+    for epoch in range(epochs):
+        batches = order[epoch * steps_per_epoch : (epoch + 1) * steps_per_epoch]
+        assert sorted(np.concatenate(batches).tolist()) == list(range(m)), "one use per epoch"
+        sums = {name: np.zeros_like(full[name]) for name in ("dW1", "db1", "dW2", "db2")}
+        for index in batches:
+            cache = forward_prop(params, X[:, index])
+            grads = backward_prop(params, cache, X[:, index], Y[index])
+            for name in sums:
+                sums[name] += grads[name]
+        for name, total in sums.items():
+            mean = total / steps_per_epoch
+            label = f"eq-minibatch-gradient mean batch {name} [{case.id}, epoch {epoch}]"
+            assert_close(label, mean, full[name])
+    first_epochs = [tuple(order[e * steps_per_epoch].tolist()) for e in range(epochs)]
+    assert len(set(first_epochs)) == epochs, "every epoch draws a new shuffle"
+
+
+def test_he_variance_matches_a_large_sample() -> None:
+    """eq-he-variance: the drawn weights have variance 2 / fan-in, and it keeps Var(Z).
+
+    Statistical checks with fixed seeds, at 5 standard errors: for a sample of N normal
+    numbers of variance v the sample variance has standard error v * sqrt(2 / (N - 1)),
+    and a sample mean has standard error (sample standard deviation) / sqrt(N).
+    """
+    n_in, n_hidden = 784, 1000
+    params = init_params(n_in, n_hidden, 10, seed=0, scheme="he")
+    for name, fan_in in (("W1", n_in), ("W2", n_hidden)):
+        sample = params[name].ravel()
+        expected = 2.0 / fan_in
+        error = expected * np.sqrt(2.0 / (sample.size - 1))
+        assert abs(sample.var() - expected) < 5 * error, (
+            f"Var({name}) = {sample.var():.6g}, He's 2/{fan_in} = {expected:.6g} "
+            f"(standard error {error:.2g})"
+        )
+        assert abs(sample.mean()) < 5 * np.sqrt(expected / sample.size), f"{name} has mean 0"
+    for name in ("b1", "b2"):
+        assert np.all(params[name] == 0.0), f"He's {name} starts at 0"
+    # The premise: E[relu(z)^2] = Var(z) / 2 for z symmetric around 0.
+    rng = np.random.default_rng(1)
+    z = rng.normal(0.0, 2.0, size=2_000_000)
+    squares = np.maximum(z, 0.0) ** 2
+    error = squares.std() / np.sqrt(z.size)
+    assert abs(squares.mean() - 4.0 / 2) < 5 * error, f"E[relu(z)^2] = {squares.mean():.5f}"
+    # The conclusion: with W of variance 2/n, a ReLU layer keeps the mean square of Z. One
+    # draw of W is off by about 1% (the sums of its rows meet the positive mean of the ReLU
+    # outputs), so the ratio is averaged over 60 independent layers and compared at 5 of
+    # its standard errors, estimated from the spread of the 60 ratios.
+    n, m = 256, 512
+    ratios = []
+    for trial in range(60):
+        Z_in = rng.normal(0.0, 1.0, size=(n, m))
+        W = init_params(n, n, 10, seed=10 + trial, scheme="he")["W1"]
+        Z_out = W @ np.maximum(Z_in, 0.0)
+        ratios.append(np.mean(Z_out**2) / np.mean(Z_in**2))
+    error = np.std(ratios) / np.sqrt(len(ratios))
+    assert abs(np.mean(ratios) - 1.0) < 5 * error, (
+        f"a He layer scales the mean square of Z by {np.mean(ratios):.4f} (standard error {error:.2g})"
+    )
+
+
+def optimizer_case(case: Case) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """``make_case`` with He weights, so that the steps move from a sensible start."""
+    _params, X, Y = make_case(case)
+    params = init_params(case.n, case.h, case.k, seed=case.seed, scheme="he")
+    return params, X, Y
+
+
+@pytest.mark.parametrize(
+    ("lr", "momentum"), [(0.1, 0.9), (0.05, 0.5), (0.3, 0.0)], ids=["mu0.9", "mu0.5", "mu0"]
+)
+@pytest.mark.parametrize("case", [CASES[4], CASES[-1]], ids=case_ids([CASES[4], CASES[-1]]))
+def test_momentum_matches_torch_sgd(case: Case, lr: float, momentum: float) -> None:
+    params, X, Y = optimizer_case(case)
+    tensors = {name: torch.nn.Parameter(torch.tensor(value)) for name, value in params.items()}
+    sgd = torch.optim.SGD(list(tensors.values()), lr=lr, momentum=momentum)
+    state = init_momentum(params)
+    for step in range(1, OPTIMIZER_STEPS + 1):
+        grads = backward_prop(params, forward_prop(params, X), X, Y)
+        before = {name: value.copy() for name, value in params.items()}
+        params, state = momentum_update(params, grads, state, lr, momentum)
+        for name, tensor in tensors.items():
+            tensor.grad = torch.tensor(grads["d" + name])
+        sgd.step()
+        for name, tensor in tensors.items():
+            label = f"eq-momentum {name} [{case.id}, lr {lr}, mu {momentum}, step {step}]"
+            assert_relatively_close(label, params[name], tensor.detach().numpy())
+            if momentum > 0:
+                buffer = sgd.state[tensor]["momentum_buffer"].numpy()
+                assert_relatively_close(f"{label} velocity", state["v" + name], buffer)
+            assert not np.array_equal(params[name], before[name]) or name.startswith("b"), (
+                f"{name} did not move at step {step}"
+            )
+
+
+@pytest.mark.parametrize(
+    ("lr", "beta1", "beta2", "eps"),
+    [(1e-3, 0.9, 0.999, 1e-8), (0.01, 0.8, 0.99, 1e-6), (0.1, 0.0, 0.5, 1e-3)],
+    ids=["defaults", "betas0.8-0.99", "beta1-0"],
+)
+@pytest.mark.parametrize("case", [CASES[4], CASES[-1]], ids=case_ids([CASES[4], CASES[-1]]))
+def test_adam_matches_torch(case: Case, lr: float, beta1: float, beta2: float, eps: float) -> None:
+    params, X, Y = optimizer_case(case)
+    tensors = {name: torch.nn.Parameter(torch.tensor(value)) for name, value in params.items()}
+    adam = torch.optim.Adam(list(tensors.values()), lr=lr, betas=(beta1, beta2), eps=eps)
+    state = init_adam(params)
+    for step in range(1, OPTIMIZER_STEPS + 1):
+        grads = backward_prop(params, forward_prop(params, X), X, Y)
+        params, state = adam_update(params, grads, state, lr, beta1, beta2, eps)
+        for name, tensor in tensors.items():
+            tensor.grad = torch.tensor(grads["d" + name])
+        adam.step()
+        assert state["t"] == step, f"the step count is {state['t']} after {step} steps"
+        for name, tensor in tensors.items():
+            label = f"[{case.id}, lr {lr}, betas ({beta1}, {beta2}), eps {eps}, step {step}]"
+            torch_state = adam.state[tensor]
+            assert_relatively_close(
+                f"eq-adam-update {name} {label}", params[name], tensor.detach().numpy()
+            )
+            assert_relatively_close(
+                f"eq-adam-moments v{name} {label}", state["v" + name], torch_state["exp_avg"].numpy()
+            )
+            assert_relatively_close(
+                f"eq-adam-moments s{name} {label}",
+                state["s" + name],
+                torch_state["exp_avg_sq"].numpy(),
+            )
+
+
+@pytest.mark.parametrize("total_steps", [1, 7, 50])
+@pytest.mark.parametrize("lr", [0.2, 1e-3])
+def test_cosine_schedule_matches_torch(lr: float, total_steps: int) -> None:
+    parameter = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    optimizer = torch.optim.SGD([parameter], lr=lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
+    rates = []
+    for step in range(total_steps):
+        rates.append(cosine_lr(lr, step, total_steps))
+        expected = optimizer.param_groups[0]["lr"]
+        name = f"eq-cosine-schedule alpha_{step} [lr {lr}, T {total_steps}]"
+        assert_close(name, np.float64(rates[-1]), np.float64(expected), rtol=1e-12, atol=0.0)
+        optimizer.step()
+        scheduler.step()
+    assert rates[0] == lr, "the schedule starts at the learning rate"
+    assert all(a > b for a, b in zip(rates, rates[1:])), "and decreases at every step"
+

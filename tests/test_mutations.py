@@ -91,6 +91,48 @@ MUTATIONS = [
         "        new_params[name] = params[name] + lr * gradient\n",
         "test_update_matches_torch_sgd",
     ),
+    Mutation(
+        "minibatch-same-examples",
+        "going-further.md",
+        "            order.append(permutation[start : start + batch_size])\n",
+        "            order.append(permutation[:batch_size])\n",
+        "test_minibatch_gradient_is_unbiased",
+    ),
+    Mutation(
+        "he-variance-one-over-n",
+        "forward.md",
+        '            "W1": rng.normal(0.0, np.sqrt(2.0 / n_in), size=shapes["W1"]),\n',
+        '            "W1": rng.normal(0.0, np.sqrt(1.0 / n_in), size=shapes["W1"]),\n',
+        "test_he_variance_matches_a_large_sample",
+    ),
+    Mutation(
+        "momentum-ascent",
+        "going-further.md",
+        "        new_params[name] = params[name] - lr * velocity\n",
+        "        new_params[name] = params[name] + lr * velocity\n",
+        "test_momentum_matches_torch_sgd",
+    ),
+    Mutation(
+        "adam-no-bias-correction",
+        "going-further.md",
+        "v_hat = v / (1 - beta1**t)\n",
+        "v_hat = v\n",
+        "test_adam_matches_torch",
+    ),
+    Mutation(
+        "adam-eps-under-sqrt",
+        "going-further.md",
+        "new_params[name] = params[name] - lr * v_hat / (np.sqrt(s_hat) + eps)\n",
+        "new_params[name] = params[name] - lr * v_hat / np.sqrt(s_hat + eps)\n",
+        "test_adam_matches_torch",
+    ),
+    Mutation(
+        "cosine-full-period",
+        "going-further.md",
+        "    return float(lr / 2 * (1 + np.cos(np.pi * step / total_steps)))\n",
+        "    return float(lr / 2 * (1 + np.cos(2 * np.pi * step / total_steps)))\n",
+        "test_cosine_schedule_matches_torch",
+    ),
 ]
 
 

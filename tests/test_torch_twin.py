@@ -301,7 +301,7 @@ def test_progress_bar(data, capsys) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"optimizer": "rmsprop"}, ValueError, "optimizer must be one of sgd, adam"),
+        ({"optimizer": "rmsprop"}, ValueError, "optimizer must be one of sgd, momentum, adam"),
         ({"batch_size": 0}, ValueError, "batch_size"),
         ({"batch_size": 1000}, ValueError, "batch_size"),
         ({"batch_size": 2.5}, ValueError, "batch_size"),

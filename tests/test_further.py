@@ -1,0 +1,588 @@
+"""Tests of "Going further" (docs/going-further.md; module mnist_math.further).
+
+The optimizer formulas themselves are checked against torch.optim in tests/test_formulas.py
+(the equation registry points there). Here: the trainer ``train_minibatch`` (history,
+determinism, its equivalence with chapter 6's full-batch descent, refusals, divergence),
+the functional updates' contracts, the batch order, the parity of the NumPy and PyTorch
+trainers on the same batches, and the recipe on the real MNIST (slow).
+"""
+
+import inspect
+import time
+
+import numpy as np
+import pytest
+
+from mnist_math import (
+    accuracy,
+    adam_update,
+    backward_prop,
+    forward_prop,
+    gradient_descent,
+    init_adam,
+    init_momentum,
+    init_params,
+    momentum_update,
+    predict,
+    train_minibatch,
+)
+from mnist_math._checks import DivergenceError
+from mnist_math.further import (
+    RECIPES,
+    cosine_lr,
+    evaluate,
+    minibatch_order,
+)
+
+PARAM_NAMES = ("W1", "b1", "W2", "b2")
+
+# Parity of the NumPy and PyTorch trainers, float64: the same formulas in a different order
+# of a few additions (see tests/test_torch_twin.py), about 1e-15 after a few dozen steps;
+# a wrong batch, step or state would differ by 1e-3 or more.
+PARITY_RTOL = 1e-10
+
+
+def relative_difference(a: object, b: object) -> float:
+    """Largest entry of |a - b|, relative to the largest entry of |b|."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    assert a.shape == b.shape, f"shapes differ: {a.shape} vs {b.shape}"
+    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+
+
+def synthetic(m: int, *, n_in: int = 784, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Learnable stand-in for MNIST: noisy class templates, X (n_in, m) in [0, 1], Y (m,)."""
+    rng = np.random.default_rng(seed)
+    templates = (rng.random((10, n_in)) < 0.2).astype(np.float64)
+    Y = rng.integers(0, 10, size=m)
+    X = np.clip(0.8 * templates[Y].T + 0.3 * rng.random((n_in, m)), 0.0, 1.0)
+    return X, Y.astype(np.int64)
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray]:
+    return synthetic(300)
+
+
+SMALL = {"n_hidden": 16, "batch_size": 32, "epochs": 2}
+
+
+# --------------------------------------------------------------------------------------
+# The batch order
+
+
+def test_minibatch_order_covers_every_example_once_per_epoch() -> None:
+    order = minibatch_order(10, 4, epochs=3, seed=0)
+    assert [len(index) for index in order] == [4, 4, 2] * 3, "the last batch is the remainder"
+    for epoch in range(3):
+        used = np.concatenate(order[3 * epoch : 3 * epoch + 3])
+        assert sorted(used.tolist()) == list(range(10)), f"epoch {epoch} uses each example once"
+    assert all(index.dtype == np.int64 for index in order)
+    assert not np.array_equal(np.concatenate(order[:3]), np.concatenate(order[3:6])), (
+        "each epoch draws a new permutation"
+    )
+
+
+def test_minibatch_order_is_seeded() -> None:
+    first = minibatch_order(50, 8, epochs=2, seed=4)
+    again = minibatch_order(50, 8, epochs=2, seed=4)
+    other = minibatch_order(50, 8, epochs=2, seed=5)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
+    # Its own stream: not the permutation init_params's generator would draw from `seed`.
+    assert not np.array_equal(
+        np.concatenate(first[:7]), np.random.default_rng(4).permutation(50)
+    )
+
+
+def test_full_batch_order_is_the_identity() -> None:
+    order = minibatch_order(7, 7, epochs=2, seed=3)
+    assert len(order) == 2
+    assert all(np.array_equal(index, np.arange(7)) for index in order)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "match"),
+    [
+        ((0, 1), {"epochs": 1, "seed": 0}, "m must be"),
+        ((10, 11), {"epochs": 1, "seed": 0}, "batch_size must be an integer in 1..10"),
+        ((10, 0), {"epochs": 1, "seed": 0}, "batch_size"),
+        ((10, 2.0), {"epochs": 1, "seed": 0}, "batch_size"),
+        ((10, 2), {"epochs": 0, "seed": 0}, "epochs"),
+        ((10, 2), {"epochs": 1, "seed": -1}, "seed must be an integer 0 or larger"),
+    ],
+)
+def test_minibatch_order_refusals(args, kwargs, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        minibatch_order(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------------------
+# The functional updates
+
+
+@pytest.mark.parametrize("kind", ["momentum", "adam"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_updates_do_not_modify_their_inputs_and_keep_the_dtype(data, kind, dtype) -> None:
+    X, Y = data
+    params = init_params(784, 12, 10, seed=1, scheme="he", dtype=dtype)
+    grads = backward_prop(params, forward_prop(params, X.astype(dtype)), X.astype(dtype), Y)
+    state = init_momentum(params) if kind == "momentum" else init_adam(params)
+    for _ in range(2):  # the second step starts from a non-zero state
+        copies = [
+            {key: np.copy(value) for key, value in source.items()}
+            for source in (params, grads, state)
+        ]
+        if kind == "momentum":
+            new_params, new_state = momentum_update(params, grads, state, lr=0.1)
+        else:
+            new_params, new_state = adam_update(params, grads, state, lr=0.01)
+        for source, copy in zip((params, grads, state), copies, strict=True):
+            for key, value in copy.items():
+                assert np.array_equal(source[key], value), f"{kind} modified its input {key}"
+        for name in PARAM_NAMES:
+            assert new_params[name].dtype == dtype, f"{name} became {new_params[name].dtype}"
+            assert new_params[name] is not params[name]
+            assert not np.array_equal(new_params[name], params[name]) or name.startswith("b")
+        assert set(new_state) == set(state), "the state keeps its keys"
+        params, state = new_params, new_state
+    if kind == "adam":
+        assert state["t"] == 2
+
+
+def test_init_states() -> None:
+    params = init_params(784, 5, 10, seed=0, dtype=np.float32)
+    velocity = init_momentum(params)
+    assert set(velocity) == {"vW1", "vb1", "vW2", "vb2"}
+    adam = init_adam(params)
+    assert set(adam) == {"t", "vW1", "vb1", "vW2", "vb2", "sW1", "sb1", "sW2", "sb2"}
+    assert adam["t"] == 0
+    for name in PARAM_NAMES:
+        for state, key in ((velocity, "v" + name), (adam, "v" + name), (adam, "s" + name)):
+            assert state[key].shape == params[name].shape and state[key].dtype == np.float32
+            assert not np.any(state[key]), f"{key} starts at 0"
+
+
+def test_momentum_zero_is_plain_gradient_descent(data) -> None:
+    from mnist_math import update_params
+
+    X, Y = data
+    params = init_params(784, 8, 10, seed=2)
+    grads = backward_prop(params, forward_prop(params, X), X, Y)
+    stepped, _ = momentum_update(params, grads, init_momentum(params), lr=0.1, momentum=0.0)
+    plain = update_params(params, grads, 0.1)
+    for name in PARAM_NAMES:
+        assert np.array_equal(stepped[name], plain[name]), name
+
+
+def test_first_adam_step_moves_each_weight_by_about_lr(data) -> None:
+    """With the bias correction, step 1 is lr * g / (|g| + eps): about lr where |g| >> eps."""
+    X, Y = data
+    params = init_params(784, 8, 10, seed=2, scheme="he")
+    grads = backward_prop(params, forward_prop(params, X), X, Y)
+    new_params, _ = adam_update(params, grads, init_adam(params), lr=1e-3)
+    step = np.abs(new_params["W2"] - params["W2"])
+    expected = 1e-3 * np.abs(grads["dW2"]) / (np.abs(grads["dW2"]) + 1e-8)
+    np.testing.assert_allclose(step, expected, rtol=1e-9, atol=1e-15)
+
+
+def make_update_args(kind: str) -> tuple[dict, dict, dict]:
+    params = init_params(20, 4, 10, seed=0)
+    grads = {"d" + name: np.full_like(value, 0.01) for name, value in params.items()}
+    state = init_momentum(params) if kind == "momentum" else init_adam(params)
+    return params, grads, state
+
+
+@pytest.mark.parametrize("kind", ["momentum", "adam"])
+def test_update_refusals(kind) -> None:
+    update = momentum_update if kind == "momentum" else adam_update
+    params, grads, state = make_update_args(kind)
+    with pytest.raises(ValueError, match="lr"):
+        update(params, grads, state, 0.0)
+    with pytest.raises(TypeError, match="lr must be a positive number"):
+        update(params, grads, state, "0.1")
+    with pytest.raises(ValueError, match="grads has no 'dW2'"):
+        update(params, {k: v for k, v in grads.items() if k != "dW2"}, state, 0.1)
+    with pytest.raises(ValueError, match="state has no 'vb1'"):
+        update(params, grads, {k: v for k, v in state.items() if k != "vb1"}, 0.1)
+    with pytest.raises(ValueError, match="dW1 has shape"):
+        update(params, {**grads, "dW1": grads["dW1"].T.copy()}, state, 0.1)
+    with pytest.raises(TypeError, match="dW1 is float32 but the parameters are float64"):
+        update(params, {**grads, "dW1": grads["dW1"].astype(np.float32)}, state, 0.1)
+    bad = grads["db2"].copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="db2 contains NaN"):
+        update(params, {**grads, "db2": bad}, state, 0.1)
+    with pytest.raises(TypeError, match="grads must be a dict"):
+        update(params, list(grads.values()), state, 0.1)
+    with pytest.raises(ValueError, match="params is missing W2"):
+        update({k: v for k, v in params.items() if k != "W2"}, grads, state, 0.1)
+
+
+@pytest.mark.parametrize("value", [1.0, -0.1, float("nan"), 1.5])
+def test_decay_rates_must_lie_in_zero_one(value) -> None:
+    params, grads, state = make_update_args("momentum")
+    with pytest.raises(ValueError, match=r"momentum must lie in \[0, 1\)"):
+        momentum_update(params, grads, state, 0.1, momentum=value)
+    params, grads, state = make_update_args("adam")
+    with pytest.raises(ValueError, match=r"beta1 must lie in \[0, 1\)"):
+        adam_update(params, grads, state, 0.1, beta1=value)
+    with pytest.raises(ValueError, match=r"beta2 must lie in \[0, 1\)"):
+        adam_update(params, grads, state, 0.1, beta2=value)
+    with pytest.raises(TypeError, match="momentum must be a number"):
+        momentum_update(params | {}, grads, init_momentum(params), 0.1, momentum=True)
+
+
+def test_adam_step_count_is_checked() -> None:
+    params, grads, state = make_update_args("adam")
+    with pytest.raises(ValueError, match="state\\['t'\\] must be 0 or more"):
+        adam_update(params, grads, {**state, "t": -1}, 0.1)
+    with pytest.raises(TypeError, match="integer step count"):
+        adam_update(params, grads, {**state, "t": 1.0}, 0.1)
+    with pytest.raises(ValueError, match="eps"):
+        adam_update(params, grads, state, 0.1, eps=0.0)
+
+
+def test_cosine_lr_values_and_refusals() -> None:
+    assert cosine_lr(0.2, 0, 10) == 0.2
+    assert cosine_lr(0.2, 5, 10) == pytest.approx(0.1, rel=1e-15)
+    assert isinstance(cosine_lr(0.2, 3, 10), float), "a Python float: no dtype promotion"
+    for step in (-1, 10, 2.0, True):
+        with pytest.raises(ValueError, match="step must be an integer in 0..9"):
+            cosine_lr(0.2, step, 10)
+    with pytest.raises(ValueError, match="total_steps"):
+        cosine_lr(0.2, 0, 0)
+
+
+# --------------------------------------------------------------------------------------
+# The trainer
+
+
+def test_history_format(data) -> None:
+    X, Y = data
+    X_test, Y_test = synthetic(50, seed=9)
+    params, history = train_minibatch(
+        X, Y, **{**SMALL, "epochs": 3}, X_test=X_test, Y_test=Y_test, lr=0.05
+    )
+    steps = int(np.ceil(300 / 32))
+    assert set(history) == {"epoch", "iteration", "loss", "accuracy", "test_accuracy"}
+    assert history["epoch"] == [1, 2, 3]
+    assert history["iteration"] == [steps, 2 * steps, 3 * steps], "optimizer steps so far"
+    for key in ("loss", "accuracy", "test_accuracy"):
+        assert len(history[key]) == 3 and all(type(v) is float for v in history[key]), key
+    assert all(0.0 <= value <= 1.0 for value in history["accuracy"] + history["test_accuracy"])
+    # The recorded values are those of the returned weights on the whole sets.
+    loss, train_accuracy = evaluate(params, X, Y)
+    assert history["loss"][-1] == loss
+    assert history["accuracy"][-1] == accuracy(predict(params, X), Y) == train_accuracy
+    assert history["test_accuracy"][-1] == accuracy(predict(params, X_test), Y_test)
+    _, history = train_minibatch(X, Y, **SMALL)
+    assert set(history) == {"epoch", "iteration", "loss", "accuracy"}, "no test data, no key"
+
+
+def test_evaluate_in_chunks_equals_one_pass(data, monkeypatch) -> None:
+    import mnist_math.further as further
+    from mnist_math import cross_entropy
+
+    X, Y = data
+    params = init_params(784, 10, 10, seed=0)
+    A2 = forward_prop(params, X)["A2"]
+    monkeypatch.setattr(further, "EVALUATION_CHUNK", 7)
+    loss, acc = further.evaluate(params, X, Y)
+    assert loss == pytest.approx(cross_entropy(A2, Y), rel=1e-13)
+    assert acc == accuracy(predict(params, X), Y)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_training_is_deterministic_and_learns(data, optimizer) -> None:
+    X, Y = data
+    lr = 0.01 if optimizer == "adam" else 0.1
+    kwargs = {**SMALL, "epochs": 3, "optimizer": optimizer, "lr": lr}
+    params, history = train_minibatch(X, Y, **kwargs, seed=3)
+    again, history_again = train_minibatch(X, Y, **kwargs, seed=3)
+    other, _ = train_minibatch(X, Y, **kwargs, seed=4)
+    assert history == history_again, "the same seed gives the same history"
+    for name in PARAM_NAMES:
+        assert np.array_equal(params[name], again[name]), f"{name} differs between two runs"
+    assert not np.array_equal(params["W1"], other["W1"]), "another seed, other weights"
+    start = evaluate(init_params(784, 16, 10, seed=3, scheme="he"), X, Y)[0]
+    assert history["loss"][-1] < 0.5 * start, f"{optimizer}: loss {start:.3f} -> {history['loss']}"
+
+
+def test_same_init_other_seed_changes_only_the_batches(data) -> None:
+    """With given starting weights, the seed still drives the shuffles."""
+    X, Y = data
+    start = init_params(784, 16, 10, seed=0, scheme="he")
+    first, _ = train_minibatch(X, Y, **SMALL, params=start, seed=0)
+    second, _ = train_minibatch(X, Y, **SMALL, params=start, seed=1)
+    assert not np.array_equal(first["W1"], second["W1"])
+
+
+def test_full_batch_sgd_is_gradient_descent(data) -> None:
+    """batch_size=m, SGD, constant rate, the seed's weights: chapter 6's loop, bit for bit."""
+    X, Y = data
+    params, history = train_minibatch(
+        X, Y, n_hidden=10, batch_size=300, epochs=12, optimizer="sgd", lr=0.1,
+        scheme="uniform", schedule="constant", seed=2,
+    )
+    reference, _ = gradient_descent(X, Y, lr=0.1, iterations=12, n_hidden=10, seed=2)
+    for name in PARAM_NAMES:
+        assert np.array_equal(params[name], reference[name]), f"{name} differs from chapter 6"
+    assert history["iteration"] == list(range(1, 13))
+
+
+def test_float32_in_float32_out(data) -> None:
+    X, Y = data
+    params, history = train_minibatch(X.astype(np.float32), Y, **SMALL, optimizer="adam", lr=0.01)
+    assert all(params[name].dtype == np.float32 for name in PARAM_NAMES)
+    reference, _ = train_minibatch(X, Y, **SMALL, optimizer="adam", lr=0.01)
+    difference = relative_difference(params["W2"], reference["W2"])
+    assert difference < 1e-3, f"float32 drifted from float64 by {difference:.2e}"
+
+
+def test_params_are_not_modified_and_callback_sees_every_step(data) -> None:
+    X, Y = data
+    start = init_params(784, 16, 10, seed=0, scheme="he")
+    copy = {name: value.copy() for name, value in start.items()}
+    seen = []
+    params, history = train_minibatch(
+        X, Y, **SMALL, params=start, callback=lambda step, p: seen.append((step, p["W1"][0, 0]))
+    )
+    for name in PARAM_NAMES:
+        assert np.array_equal(start[name], copy[name]), f"train_minibatch modified {name}"
+    assert [step for step, _ in seen] == list(range(1, history["iteration"][-1] + 1))
+    assert seen[-1][1] == params["W1"][0, 0], "the callback gets the current weights"
+
+
+def test_progress_prints_one_line_per_epoch(data, capsys) -> None:
+    X, Y = data
+    X_test, Y_test = synthetic(40, seed=8)
+    train_minibatch(X, Y, **SMALL, X_test=X_test, Y_test=Y_test, progress=True)
+    err = capsys.readouterr()
+    text = err.out + err.err
+    assert "epoch 1/2: loss" in text and "epoch 2/2: loss" in text, text
+    assert "test accuracy" in text, text
+
+
+def test_defaults_are_the_best_recipe() -> None:
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(train_minibatch).parameters.items()
+        if name in RECIPES["best"]
+    }
+    assert defaults == RECIPES["best"], "train_minibatch's defaults drifted from RECIPES['best']"
+    assert set(RECIPES["long"]) == set(RECIPES["best"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"seed": -1}, ValueError, "seed must be an integer 0 or larger"),
+        ({"seed": True}, ValueError, "seed must be an integer 0 or larger"),
+        ({"seed": 1.5}, ValueError, "seed must be an integer 0 or larger"),
+        ({"lr": 0}, ValueError, "lr must be a positive finite number"),
+        ({"lr": -0.1}, ValueError, "lr"),
+        ({"lr": float("inf")}, ValueError, "lr"),
+        ({"lr": "0.1"}, TypeError, "lr must be a positive number"),
+        ({"batch_size": 0}, ValueError, "batch_size must be an integer in 1..300"),
+        ({"batch_size": 301}, ValueError, "batch_size must be an integer in 1..300"),
+        ({"batch_size": 32.0}, ValueError, "batch_size"),
+        ({"epochs": 0}, ValueError, "epochs must be a positive integer"),
+        ({"n_hidden": 0}, ValueError, "n_hidden must be a positive integer"),
+        ({"optimizer": "rmsprop"}, ValueError, "optimizer must be one of sgd, momentum, adam"),
+        ({"schedule": "step"}, ValueError, "schedule must be one of constant, cosine"),
+        ({"momentum": 1.0}, ValueError, r"momentum must lie in \[0, 1\)"),
+        ({"scheme": "xavier"}, ValueError, "scheme must be 'uniform' or 'he'"),
+    ],
+)
+def test_invalid_settings(data, kwargs, error, match) -> None:
+    X, Y = data
+    with pytest.raises(error, match=match):
+        train_minibatch(X, Y, **{**SMALL, **kwargs})
+
+
+def test_invalid_data(data) -> None:
+    X, Y = data
+    with pytest.raises(ValueError, match="X is empty"):
+        train_minibatch(np.zeros((784, 0)), np.zeros(0, dtype=np.int64), **SMALL)
+    with pytest.raises(ValueError, match="Y has 299 labels but X has 300 columns"):
+        train_minibatch(X, Y[:-1], **SMALL)
+    with pytest.raises(TypeError, match="integer labels"):
+        train_minibatch(X, Y.astype(np.float64), **SMALL)
+    with pytest.raises(ValueError, match="0..9"):
+        train_minibatch(X, np.full_like(Y, 10), **SMALL)
+    with pytest.raises(TypeError, match="NumPy array"):
+        train_minibatch(X.tolist(), Y, **SMALL)
+    bad = X.copy()
+    bad[3, 4] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN"):
+        train_minibatch(bad, Y, **SMALL)
+    with pytest.raises(ValueError, match="W1 has 784 columns but X has 300 rows"):
+        train_minibatch(X[:300], Y, **SMALL, params=init_params(784, 16, 10))
+    with pytest.raises(ValueError, match="X_test and Y_test together"):
+        train_minibatch(X, Y, **SMALL, X_test=X)
+    with pytest.raises(ValueError, match="X_test must have 784 rows"):
+        train_minibatch(X, Y, **SMALL, X_test=X[:100], Y_test=Y)
+    with pytest.warns(UserWarning, match="outside \\[0, 1\\]"):
+        train_minibatch(X * 255, Y, **{**SMALL, "epochs": 1}, lr=1e-4)
+
+
+def test_divergence_stops_with_the_last_finite_weights(data) -> None:
+    X, Y = data
+    with pytest.raises(DivergenceError, match="training diverged") as info:
+        train_minibatch(X, Y, **SMALL, optimizer="sgd", lr=1e4, schedule="constant")
+    assert "learning rate 10000 is too large" in str(info.value)
+    assert all(np.all(np.isfinite(value)) for value in info.value.params.values())
+
+
+def test_divergence_of_the_loss_at_the_end(data, monkeypatch) -> None:
+    """A run whose loss ends far above where it started is refused, like chapter 6's."""
+    import mnist_math.further as further
+
+    X, Y = data
+    real = further.evaluate
+    monkeypatch.setattr(further, "evaluate", lambda p, A, B: (50.0, real(p, A, B)[1]))
+    with pytest.raises(DivergenceError, match="the loss rose"):
+        train_minibatch(X, Y, **SMALL)
+
+
+# --------------------------------------------------------------------------------------
+# The PyTorch twin on the same batches
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize(("m", "batch_size"), [(300, 64), (97, 97)], ids=["b64", "full"])
+def test_parity_with_the_torch_twin(
+    optimizer: str, m: int, batch_size: int, schedule: str
+) -> None:
+    """Same initial weights, same batch order, float64: the same trajectory.
+
+    Two epochs with a short last batch (300 = 4 * 64 + 44) or full batches; the torch
+    trainer records the loss before the update of iteration ``steps_per_epoch``, which is
+    the loss after the first epoch, the NumPy trainer's first entry.
+    """
+    torch_twin = pytest.importorskip("mnist_math.torch_twin")
+    X, Y = synthetic(m, seed=5)
+    lr = 0.01 if optimizer == "adam" else 0.1
+    epochs = 2
+    start = init_params(784, 12, 10, seed=6, scheme="he")
+    params, history = train_minibatch(
+        X, Y, n_hidden=12, batch_size=batch_size, epochs=epochs, optimizer=optimizer,
+        lr=lr, scheme="he", seed=6, schedule=schedule, params=start,
+    )
+    order = minibatch_order(m, batch_size, epochs=epochs, seed=6)
+    steps_per_epoch = len(order) // epochs
+    torch_params, torch_history = torch_twin.train_torch(
+        X, Y, lr=lr, iterations=len(order), optimizer=optimizer, batch_order=order,
+        schedule=schedule, params=start, record_every=steps_per_epoch, device="cpu",
+    )
+    for name in PARAM_NAMES:
+        difference = relative_difference(torch_params[name], params[name])
+        assert difference < PARITY_RTOL, f"{optimizer} {name}: relative difference {difference:.2e}"
+    assert torch_history["iteration"][1] == steps_per_epoch
+    difference = relative_difference(torch_history["loss"][1], history["loss"][0])
+    assert difference < PARITY_RTOL, f"loss after epoch 1: relative difference {difference:.2e}"
+
+
+def test_torch_batch_order_refusals(data) -> None:
+    torch_twin = pytest.importorskip("mnist_math.torch_twin")
+    X, Y = data
+    order = minibatch_order(300, 32, epochs=1, seed=0)
+    with pytest.raises(ValueError, match="batch_size or batch_order, not both"):
+        torch_twin.train_torch(X, Y, iterations=2, batch_size=32, batch_order=order)
+    with pytest.raises(ValueError, match="batch_order has 10 batches for 11 iterations"):
+        torch_twin.train_torch(X, Y, iterations=11, batch_order=order)
+    with pytest.raises(ValueError, match="outside 0..299"):
+        torch_twin.train_torch(X, Y, iterations=1, batch_order=[np.array([0, 300])])
+    with pytest.raises(ValueError, match="non-empty 1-D arrays"):
+        torch_twin.train_torch(X, Y, iterations=1, batch_order=[np.array([0.5])])
+    with pytest.raises(ValueError, match="schedule must be 'constant' or 'cosine'"):
+        torch_twin.train_torch(X, Y, iterations=1, schedule="step")
+
+
+# --------------------------------------------------------------------------------------
+# The recipe on the real MNIST
+
+
+@pytest.mark.slow
+def test_best_recipe_on_mnist(mnist_raw) -> None:
+    """RECIPES["best"] in float32 from seed 0: at least 97.5% on the 10,000 test images.
+
+    The chapter measures about 98.4% (98.3-98.4% for seeds 0-2); the issue's floor for the
+    command line is 98.0% and the test leaves half a point for other BLAS libraries and
+    processors. (Its time is a benchmark's business, not a test's: see
+    scripts/further_figures.py recipe.)
+    """
+    from mnist_math.data import as_columns
+
+    (x_train, y_train), (x_test, y_test) = mnist_raw
+    X_train = as_columns(x_train, dtype=np.float32)
+    X_test = as_columns(x_test, dtype=np.float32)
+    start = time.perf_counter()
+    params, history = train_minibatch(X_train, y_train.astype(np.int64), **RECIPES["best"], seed=0)
+    elapsed = time.perf_counter() - start
+    test_accuracy = accuracy(predict(params, X_test), y_test.astype(np.int64))
+    print(
+        f"best recipe: training loss {history['loss'][-1]:.4f}, training accuracy "
+        f"{history['accuracy'][-1]:.2%}, test accuracy {test_accuracy:.2%}, {elapsed:.1f} s"
+    )
+    assert all(params[name].dtype == np.float32 for name in PARAM_NAMES)
+    assert history["epoch"] == list(range(1, 9))
+    assert history["iteration"][-1] == 8 * 469
+    assert test_accuracy >= 0.975, f"test accuracy {test_accuracy:.2%} below 97.5%"
+
+
+# --------------------------------------------------------------------------------------
+# The measurement script (scripts/further_figures.py): its design, not its timings
+
+
+def load_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "further_figures.py"
+    spec = importlib.util.spec_from_file_location("further_figures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ablation_changes_one_thing_at_a_time() -> None:
+    """Each row of the first block differs from the row above in one setting, each row of
+    the second block from RECIPES["best"] in one (Adam also takes its own learning rate)."""
+    script = load_script()
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(train_minibatch).parameters.items()
+        if name in RECIPES["best"]
+    }
+    rows = script.ablation_rows()
+    assert rows[0][2] is None, "row 0 is the seed's own gradient_descent"
+    first_block = [settings for block, _c, settings in rows[1:] if block == "from the seed"]
+    previous = {**defaults, **first_block[0]}
+    for settings in first_block[1:]:
+        current = {**defaults, **settings}
+        changed = {key for key in current if current[key] != previous[key]}
+        assert len(changed) == 1, f"{changed} changed at once"
+        previous = current
+    assert previous == RECIPES["best"], "the first block ends at the recipe"
+    for block, change, settings in rows:
+        if block != "from the recipe":
+            continue
+        changed = {key for key in RECIPES["best"] if settings[key] != RECIPES["best"][key]}
+        allowed = {"optimizer", "lr"} if settings["optimizer"] == "adam" else None
+        assert len(changed) == 1 or changed == allowed, f"{change}: {changed} changed"
+
+
+def test_script_figures_and_marks() -> None:
+    script = load_script()
+    assert script.observed_steps(40, 20) == {1, 2, 4, 8, 16, 20, 32, 40}
+    clock = script.Clock(np.zeros((784, 1)), np.zeros(1, dtype=np.int64), {1, 3})
+    clock.points = [(0.1, 0.5), (0.2, 0.9), (0.3, 0.98)]
+    clock.at_step = [1, 2, 3]
+    assert script.first_time(clock, 0.84) == (0.2, 2)
+    assert script.first_time(clock, 0.99) is None
+    results = [("from the seed", "a", 0.85, 1.0), ("from the recipe", "b", None, 2.0)]
+    assert len(script.ablation_figure(results).axes) == 1
+    assert len(script.time_figure([(f"m{i}", clock) for i in range(5)]).axes) == 1

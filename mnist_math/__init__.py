@@ -8,6 +8,7 @@ the equation it implements.
 from .activations import relu, relu_derivative, softmax
 from .backward import backward_prop
 from .data import load_mnist
+from .fast import train_fast
 from .forward import forward_prop, init_params
 from .loss import cross_entropy, one_hot
 from .train import accuracy, get_predictions, gradient_descent, predict, update_params
@@ -26,6 +27,7 @@ __all__ = [
     "relu",
     "relu_derivative",
     "softmax",
+    "train_fast",
     "update_params",
 ]
 # ~/~ end

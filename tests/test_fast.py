@@ -60,7 +60,8 @@ def test_chunked_sums_match_autograd(m: int, chunk: int) -> None:
     loss.backward()
     for name in NAMES:
         difference = np.max(np.abs(sums["d" + name] / m - tensors[name].grad.numpy()))
-        assert difference < 1e-13, f"d{name} (m={m}, chunks of {chunk}) differs by {difference:.1e}"
+        where = f"m={m}, chunks of {chunk}"
+        assert difference < 1e-13, f"d{name} ({where}) differs by {difference:.1e}"
     assert abs(sums["loss"] / m - loss.item()) < 1e-13, "the loss"
     correct = int((Z2.argmax(dim=0).numpy() == Y).sum())
     assert sums["correct"] == correct, "the number of correct predictions"
@@ -74,12 +75,15 @@ def test_chunked_sums_match_autograd(m: int, chunk: int) -> None:
 def reference_20(mnist):
     """20 iterations of the reference in float64 from init_params(seed=0)."""
     start = init_params(seed=0)
-    params, history = gradient_descent(mnist.X_train, mnist.Y_train, iterations=20, params=start)
+    X, Y = mnist.X_train, mnist.Y_train
+    params, history = gradient_descent(X, Y, iterations=20, params=start)
     return start, params, history
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
-def test_fast_agrees_with_the_reference_after_20_iterations(mnist, reference_20, dtype) -> None:
+def test_fast_agrees_with_the_reference_after_20_iterations(
+    mnist, reference_20, dtype
+) -> None:
     """From the same weights, after 20 iterations on the 60,000 images, the weights differ
     from the float64 reference's by at most trajectory_tolerance (round-off of dtype)."""
     start, reference, reference_history = reference_20
@@ -90,10 +94,11 @@ def test_fast_agrees_with_the_reference_after_20_iterations(mnist, reference_20,
     for name in NAMES:
         assert params[name].dtype == dtype, f"{name} is {params[name].dtype}"
         difference = float(np.max(np.abs(params[name] - reference[name])))
-        print(f"{np.dtype(dtype)} {name}: max difference {difference:.1e}, tolerance {tolerance:.1e}")
-        assert difference <= tolerance, f"{name} differs by {difference:.1e} > {tolerance:.1e}"
+        report = f"{np.dtype(dtype)} {name}: {difference:.1e}, tolerance {tolerance:.1e}"
+        print(report)
+        assert difference <= tolerance, report
     if dtype == np.float32:
-        assert largest_difference(params, reference) > 0, "float32 must really compute in float32"
+        assert largest_difference(params, reference) > 0, "float32 must compute in float32"
     assert history["iteration"] == reference_history["iteration"] == [0, 10, 19]
     for ours, theirs in zip(history["loss"], reference_history["loss"]):
         assert abs(ours - theirs) <= 1e3 * np.finfo(dtype).eps * theirs, "the recorded loss"
@@ -140,7 +145,7 @@ def test_fast_trains_in_the_dtype_of_X(dtype) -> None:
     X, Y = batch(64, dtype=dtype)
     params, history = train_fast(X, Y, iterations=3, record_every=1, chunk_size=10)
     for name in NAMES:
-        assert params[name].dtype == dtype, f"train_fast returned {name} as {params[name].dtype}"
+        assert params[name].dtype == dtype, f"{name} is {params[name].dtype}"
     assert history["loss"][-1] < history["loss"][0], "the loss falls"
 
 
@@ -166,7 +171,8 @@ def test_results_do_not_depend_on_timing_and_barely_on_chunking() -> None:
     for chunk, threads in ((1, 1), (7, 3), (300, 1), (1000, 4)):
         other, _ = train_fast(X, Y, iterations=10, chunk_size=chunk, threads=threads)
         difference = largest_difference(first, other)
-        assert difference <= tolerance, f"chunks of {chunk}, {threads} threads: {difference:.1e}"
+        where = f"chunks of {chunk}, {threads} threads"
+        assert difference <= tolerance, f"{where}: {difference:.1e}"
 
 
 def test_fast_makes_no_copy_of_X() -> None:
@@ -184,23 +190,32 @@ def test_fast_makes_no_copy_of_X() -> None:
 # Refusals and divergence, as the reference
 
 
+def call(**knobs):
+    """A call of train_fast on 4 random examples with these knobs."""
+    return lambda: train_fast(*batch(4), **knobs)
+
+
 REFUSALS = {
-    "seed=-1": (lambda: train_fast(*batch(4), seed=-1), ValueError, "seed must be"),
-    "lr=True": (lambda: train_fast(*batch(4), lr=True), TypeError, "lr must be a positive number"),
-    "lr='0.1'": (lambda: train_fast(*batch(4), lr="0.1"), TypeError, "such as 0.1"),
-    "lr=0": (lambda: train_fast(*batch(4), lr=0), ValueError, "positive finite"),
-    "iterations=0": (lambda: train_fast(*batch(4), iterations=0), ValueError, "iterations must"),
-    "record_every=0": (lambda: train_fast(*batch(4), record_every=0), ValueError, "record_every"),
-    "chunk_size=0": (lambda: train_fast(*batch(4), chunk_size=0), ValueError, "chunk_size must"),
-    "chunk_size=1.5": (lambda: train_fast(*batch(4), chunk_size=1.5), ValueError, "chunk_size"),
-    "threads=0": (lambda: train_fast(*batch(4), threads=0), ValueError, "threads must"),
+    "seed=-1": (call(seed=-1), ValueError, "seed must be"),
+    "lr=True": (call(lr=True), TypeError, "lr must be a positive number"),
+    "lr='0.1'": (call(lr="0.1"), TypeError, "such as 0.1"),
+    "lr=0": (call(lr=0), ValueError, "positive finite"),
+    "iterations=0": (call(iterations=0), ValueError, "iterations must"),
+    "record_every=0": (call(record_every=0), ValueError, "record_every"),
+    "chunk_size=0": (call(chunk_size=0), ValueError, "chunk_size must"),
+    "chunk_size=1.5": (call(chunk_size=1.5), ValueError, "chunk_size"),
+    "threads=0": (call(threads=0), ValueError, "threads must"),
     "empty X": (
         lambda: train_fast(np.zeros((784, 0)), np.zeros(0, dtype=np.int64)),
         ValueError,
         "pass at least one example",
     ),
-    "X a list": (lambda: train_fast([[0.5]], np.zeros(1, dtype=np.int64)), TypeError, "NumPy array"),
-    "X.T": (lambda: train_fast(batch(4)[0].T, batch(4)[1]), ValueError, "has 4 labels but X has 784"),
+    "X a list": (
+        lambda: train_fast([[0.5]], np.zeros(1, dtype=np.int64)), TypeError, "NumPy array"
+    ),
+    "X.T": (
+        lambda: train_fast(batch(4)[0].T, batch(4)[1]), ValueError, "4 labels but X has 784"
+    ),
     "NaN in the last chunk": (
         lambda: train_fast(np.where(np.arange(50) == 49, np.nan, batch(50)[0]), batch(50)[1],
                            chunk_size=8),
@@ -208,12 +223,15 @@ REFUSALS = {
         "X contains NaN or infinity",
     ),
     "params for other inputs": (
-        lambda: train_fast(*batch(4), params=init_params(n_in=10)),
+        call(params=init_params(n_in=10)),
         ValueError,
         "W1 has 10 columns but X has 784 rows",
     ),
     "labels out of range": (
-        lambda: train_fast(batch(4)[0], np.array([0, 1, 2, 10])), ValueError, "must lie in 0..9"),
+        lambda: train_fast(batch(4)[0], np.array([0, 1, 2, 10])),
+        ValueError,
+        "must lie in 0..9",
+    ),
 }
 
 
@@ -222,7 +240,8 @@ def test_refusal(case: str) -> None:
     call, error, fragment = REFUSALS[case]
     with pytest.raises(error) as raised:
         call()
-    assert fragment in str(raised.value), f"{case}: message {str(raised.value)!r} lacks {fragment!r}"
+    message = str(raised.value)
+    assert fragment in message, f"{case}: message {message!r} lacks {fragment!r}"
 
 
 def test_fast_warns_about_raw_bytes() -> None:
@@ -247,7 +266,8 @@ def test_overflow_stops_with_the_last_finite_parameters() -> None:
 
 def test_a_loss_that_rises_is_divergence() -> None:
     X, Y = batch(200)
-    with pytest.raises(DivergenceError, match=r"the loss rose from .* instead of falling") as raised:
+    rose = r"the loss rose from .* instead of falling"
+    with pytest.raises(DivergenceError, match=rose) as raised:
         train_fast(X, Y, lr=1e6, iterations=30, chunk_size=64)
     assert raised.value.iteration == 29, "reported at the last iteration"
     assert raised.value.loss > 2 * 2.0, "the loss it reports is the high one"

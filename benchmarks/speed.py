@@ -125,10 +125,10 @@ def seed_gradient_descent(X, Y, alpha, iterations):
 # Measurements
 
 
-def timed(call) -> float:
-    start = time.perf_counter()
+def timed(call, clock=time.perf_counter) -> float:
+    start = clock()
     call()
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def cpu_name() -> str:
@@ -181,10 +181,10 @@ def engines(data: dict) -> dict:
     }
 
 
-def per_iteration(run, label: str, results: dict) -> None:
+def per_iteration(run, label: str, results: dict, clock=time.perf_counter) -> None:
     """Time run(SHORT) and run(LONG) once; keep the best of each over the rounds."""
-    short = timed(lambda: run(SHORT))
-    long = timed(lambda: run(LONG))
+    short = timed(lambda: run(SHORT), clock)
+    long = timed(lambda: run(LONG), clock)
     best = results.setdefault(label, {"short": np.inf, "long": np.inf})
     best["short"] = min(best["short"], short)
     best["long"] = min(best["long"], long)
@@ -192,6 +192,34 @@ def per_iteration(run, label: str, results: dict) -> None:
 
 def iteration_ms(best: dict) -> float:
     return 1000 * (best["long"] - best["short"]) / (LONG - SHORT)
+
+
+def one_core_work(data: dict, rounds: int) -> dict:
+    """CPU time per iteration of each engine on one core (one BLAS thread, one thread).
+
+    CPU time counts only the time the process ran, so unlike wall-clock time it barely
+    changes when other programs compete for the cores: it measures each engine's work.
+    """
+    table = engines(data)
+    start32 = init_params(seed=0, dtype=np.float32)
+    start64 = init_params(seed=0)
+    runs = {label: table[label][3] for label in ("seed", "reference64", "reference32")}
+    runs["fast64"] = lambda k: train_fast(
+        data["X64"], data["Y"], iterations=k, params=start64, threads=1)
+    runs["fast32"] = lambda k: train_fast(
+        data["X32"], data["Y"], iterations=k, params=start32, threads=1)
+    runs["torch32"] = table["torch32"][3]
+    results: dict = {}
+    torch_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            for _ in range(rounds):
+                for label, run in runs.items():
+                    per_iteration(run, label, results, clock=time.process_time)
+    finally:
+        torch.set_num_threads(torch_threads)
+    return {label: iteration_ms(best) for label, best in results.items()}
 
 
 def reference_points(data: dict, rounds: int) -> dict:
@@ -203,7 +231,9 @@ def reference_points(data: dict, rounds: int) -> dict:
     dZ1 = rng.uniform(-0.5, 0.5, size=(h, m)).astype(np.float32)
     size = 2048
     square = rng.standard_normal((size, size), dtype=np.float32)
-    best = {key: np.inf for key in ("read", "skinny1", "skinny", "dW1", "dW1T", "square")}
+    X64, dZ1_64 = data["X64"], dZ1.astype(np.float64)
+    keys = ("read", "skinny1", "skinny", "dW1", "dW1T", "dW1_64", "dW1T_64", "square")
+    best = {key: np.inf for key in keys}
     for _ in range(rounds):
         best["read"] = min(best["read"], timed(lambda: X32.sum()))
         best["skinny"] = min(best["skinny"], timed(lambda: W1 @ X32))
@@ -212,6 +242,8 @@ def reference_points(data: dict, rounds: int) -> dict:
             best["skinny1"] = min(best["skinny1"], timed(lambda: W1 @ X32))
             best["dW1"] = min(best["dW1"], timed(lambda: dZ1 @ X32.T))
             best["dW1T"] = min(best["dW1T"], timed(lambda: X32 @ dZ1.T))
+            best["dW1_64"] = min(best["dW1_64"], timed(lambda: dZ1_64 @ X64.T))
+            best["dW1T_64"] = min(best["dW1T_64"], timed(lambda: X64 @ dZ1_64.T))
     flop = 2 * h * n * m
     return {
         "read_ms": 1000 * best["read"],
@@ -222,6 +254,8 @@ def reference_points(data: dict, rounds: int) -> dict:
         "skinny1_gflops": flop / best["skinny1"] / 1e9,
         "dW1_ms": 1000 * best["dW1"],
         "dW1T_ms": 1000 * best["dW1T"],
+        "dW1_64_ms": 1000 * best["dW1_64"],
+        "dW1T_64_ms": 1000 * best["dW1T_64"],
         "peak_gflops": 2 * size**3 / best["square"] / 1e9,
         "flop": flop,
         "bytes": X32.nbytes,
@@ -275,11 +309,12 @@ def main() -> None:
         print(f"round {round_number + 1}/{args.rounds}: "
               + ", ".join(f"{label} {iteration_ms(best):.1f}" for label, best in results.items()),
               flush=True)
+    work = one_core_work(data, max(2, args.rounds // 2))
     limits = reference_points(data, args.rounds)
     peaks = memory(data)
     seconds = time.perf_counter() - began
     load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    write(table, results, limits, peaks, data, chunk_sizes,
+    write(table, results, work, limits, peaks, data, chunk_sizes,
           load=(load_before, load_after), seconds=seconds, write_files=not args.no_write)
 
 
@@ -287,7 +322,8 @@ def main() -> None:
 # Report
 
 
-def write(table, results, limits, peaks, data, chunk_sizes, *, load, seconds, write_files):
+def write(table, results, work, limits, peaks, data, chunk_sizes, *, load, seconds,
+          write_files):
     ms = {label: iteration_ms(results[label]) for label in results}
     seed = ms["seed"]
     machine = (
@@ -336,7 +372,9 @@ def write(table, results, limits, peaks, data, chunk_sizes, *, load, seconds, wr
         f"| peak: 2048 × 2048 square product, float32, all BLAS threads | | "
         f"{limits['peak_gflops']:.1f} Gflop/s |",
         f"| `dZ1 @ X.T`, float32, one BLAS thread | {limits['dW1_ms']:.1f} | |",
-        f"| `X @ dZ1.T` (its transpose), float32, one BLAS thread | {limits['dW1T_ms']:.1f} | |",
+        f"| `(X @ dZ1.T).T`, float32, one BLAS thread | {limits['dW1T_ms']:.1f} | |",
+        f"| `dZ1 @ X.T`, float64, one BLAS thread | {limits['dW1_64_ms']:.1f} | |",
+        f"| `(X @ dZ1.T).T`, float64, one BLAS thread | {limits['dW1T_64_ms']:.1f} | |",
     ]
     two_products = 1000 * 2 * limits["flop"] / (limits["peak_gflops"] * 1e9)
     limits_text = "\n".join(limit_rows) + (
@@ -345,6 +383,20 @@ def write(table, results, limits, peaks, data, chunk_sizes, *, load, seconds, wr
         f"{two_products:.1f} ms; reading $X$ once takes {limits['read_ms']:.1f} ms.\n\n"
         f"{machine}\n"
     )
+
+    work_rows = ["| engine | dtype | CPU ms per iteration, one core | "
+                 "speed-up over the seed's code |", "|---|---|---:|---:|"]
+    for label, (name, dtype) in {
+        "seed": ("seed's code", "float64"),
+        "reference64": ("reference `gradient_descent`", "float64"),
+        "reference32": ("reference `gradient_descent`", "float32"),
+        "fast64": ("`train_fast`", "float64"),
+        "fast32": ("`train_fast`", "float32"),
+        "torch32": ("torch twin `train_torch`, CPU", "float32"),
+    }.items():
+        work_rows.append(f"| {name} | {dtype} | {work[label]:.1f} | "
+                         f"{work['seed'] / work[label]:.2f}× |")
+    work_text = "\n".join(work_rows) + "\n"
 
     chunk_rows = ["| chunk size | ms per iteration (`train_fast`, float32, all cores) |",
                   "|---:|---:|"]
@@ -363,12 +415,13 @@ def write(table, results, limits, peaks, data, chunk_sizes, *, load, seconds, wr
     )
 
     print()
-    for text in (limits_text, speed, chunks_text, memory_text):
+    for text in (limits_text, speed, work_text, chunks_text, memory_text):
         print(text)
     if write_files:
         GENERATED.mkdir(parents=True, exist_ok=True)
         for name, text in (("speed-limits.md", limits_text), ("speed.md", speed),
-                           ("speed-chunks.md", chunks_text), ("speed-memory.md", memory_text)):
+                           ("speed-chunks.md", chunks_text), ("speed-memory.md", memory_text),
+                           ("speed-work.md", work_text)):
             (GENERATED / name).write_text(text, encoding="utf-8")
         print(f"wrote {', '.join(sorted(p.name for p in GENERATED.glob('speed*.md')))} "
               f"in {GENERATED.relative_to(ROOT)}")

@@ -75,7 +75,10 @@ def chunk_sums(
     sums["dW2"] += dZ2 @ A1.T
     sums["db2"] += np.sum(dZ2, axis=1, keepdims=True)
     dZ1 = (params["W2"].T @ dZ2) * (Z1 > 0)
-    sums["dW1"] += (Xc @ dZ1.T).T
+    if Xc.dtype == np.float32:
+        sums["dW1"] += (Xc @ dZ1.T).T  # the same product, transposed: faster in float32
+    else:
+        sums["dW1"] += dZ1 @ Xc.T
     sums["db1"] += np.sum(dZ1, axis=1, keepdims=True)
 # ~/~ end
 

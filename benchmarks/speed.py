@@ -232,7 +232,8 @@ def reference_points(data: dict, rounds: int) -> dict:
     size = 2048
     square = rng.standard_normal((size, size), dtype=np.float32)
     X64, dZ1_64 = data["X64"], dZ1.astype(np.float64)
-    keys = ("read", "skinny1", "skinny", "dW1", "dW1T", "dW1_64", "dW1T_64", "square")
+    keys = ("read", "skinny1", "skinny", "dW1", "dW1T", "dW1_64", "dW1T_64", "square",
+            "square1")
     best = {key: np.inf for key in keys}
     for _ in range(rounds):
         best["read"] = min(best["read"], timed(lambda: X32.sum()))
@@ -240,6 +241,7 @@ def reference_points(data: dict, rounds: int) -> dict:
         best["square"] = min(best["square"], timed(lambda: square @ square))
         with threadpool_limits(limits=1, user_api="blas"):
             best["skinny1"] = min(best["skinny1"], timed(lambda: W1 @ X32))
+            best["square1"] = min(best["square1"], timed(lambda: square @ square))
             best["dW1"] = min(best["dW1"], timed(lambda: dZ1 @ X32.T))
             best["dW1T"] = min(best["dW1T"], timed(lambda: X32 @ dZ1.T))
             best["dW1_64"] = min(best["dW1_64"], timed(lambda: dZ1_64 @ X64.T))
@@ -256,7 +258,10 @@ def reference_points(data: dict, rounds: int) -> dict:
         "dW1T_ms": 1000 * best["dW1T"],
         "dW1_64_ms": 1000 * best["dW1_64"],
         "dW1T_64_ms": 1000 * best["dW1T_64"],
-        "peak_gflops": 2 * size**3 / best["square"] / 1e9,
+        "square_gflops": 2 * size**3 / best["square"] / 1e9,
+        "square1_gflops": 2 * size**3 / best["square1"] / 1e9,
+        # The peak of the machine: all cores, unless another program held one of them.
+        "peak_gflops": 2 * size**3 / min(best["square"], best["square1"]) / 1e9,
         "flop": flop,
         "bytes": X32.nbytes,
     }
@@ -369,8 +374,10 @@ def write(table, results, work, limits, peaks, data, chunk_sizes, *, load, secon
         f"{limits['skinny1_gflops']:.1f} Gflop/s |",
         f"| one `W1 @ X`, float32, all BLAS threads | {limits['skinny_ms']:.1f} | "
         f"{limits['skinny_gflops']:.1f} Gflop/s |",
-        f"| peak: 2048 × 2048 square product, float32, all BLAS threads | | "
-        f"{limits['peak_gflops']:.1f} Gflop/s |",
+        f"| 2048 × 2048 square product, float32, one BLAS thread | | "
+        f"{limits['square1_gflops']:.1f} Gflop/s |",
+        f"| 2048 × 2048 square product, float32, all BLAS threads | | "
+        f"{limits['square_gflops']:.1f} Gflop/s |",
         f"| `dZ1 @ X.T`, float32, one BLAS thread | {limits['dW1_ms']:.1f} | |",
         f"| `(X @ dZ1.T).T`, float32, one BLAS thread | {limits['dW1T_ms']:.1f} | |",
         f"| `dZ1 @ X.T`, float64, one BLAS thread | {limits['dW1_64_ms']:.1f} | |",
@@ -378,8 +385,9 @@ def write(table, results, work, limits, peaks, data, chunk_sizes, *, load, secon
     ]
     two_products = 1000 * 2 * limits["flop"] / (limits["peak_gflops"] * 1e9)
     limits_text = "\n".join(limit_rows) + (
-        f"\n\nOne `W1 @ X` runs at {limits['skinny_gflops'] / limits['peak_gflops']:.0%} of "
-        f"the peak on all cores. At the peak, the two products of an iteration would take "
+        f"\n\nOn all cores, one `W1 @ X` runs at "
+        f"{limits['skinny_gflops'] / limits['peak_gflops']:.0%} of the peak, taken as the "
+        f"faster of the two square products ({limits['peak_gflops']:.1f} Gflop/s). At the peak, the two products of an iteration would take "
         f"{two_products:.1f} ms; reading $X$ once takes {limits['read_ms']:.1f} ms.\n\n"
         f"{machine}\n"
     )

@@ -335,8 +335,8 @@ def write(table, results, work, limits, peaks, data, chunk_sizes, *, load, secon
         f"Measured on {cpu_name()}, {cores()} cores, NumPy {np.__version__} with "
         f"{blas_name()}, PyTorch {torch.__version__}; {os.path.basename(__file__)} ran "
         f"{seconds:.0f} s, load average {load[0]:.1f} before and {load[1]:.1f} after "
-        "(above the number of cores, other programs were competing for them and the "
-        "times are less reliable)."
+        "(a load above the number of cores means that other programs were competing for "
+        "them, and the wall-clock times are less reliable)."
     )
 
     rows = ["| engine | dtype | threads | ms per iteration | speed-up over the seed's code |",

@@ -8,6 +8,7 @@ the equation it implements.
 from .activations import relu, relu_derivative, softmax
 from .backward import backward_prop
 from .data import load_mnist
+from .fast import train_fast
 from .forward import forward_prop, init_params
 from .further import (
     adam_update,
@@ -43,6 +44,7 @@ __all__ = [
     "relu_derivative",
     "save_params",
     "softmax",
+    "train_fast",
     "train_minibatch",
     "update_params",
 ]

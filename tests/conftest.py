@@ -2,7 +2,8 @@
 
 The real data come from ``mnist_math.data.load_mnist()`` (the user's cache,
 ``~/.cache/mnist-math/mnist.npz`` or ``$MNIST_MATH_CACHE``; downloaded if the cache is cold).
-Tests that need them ask for the ``mnist_raw`` or ``mnist`` fixture.
+Tests that need them ask for the ``mnist_raw`` or ``mnist`` fixture; ``seed_run`` is the
+reference training run of the seed's configuration, shared by the tests that need it.
 """
 
 import time
@@ -43,6 +44,32 @@ def mnist(mnist_raw) -> MNIST:
         X_test=as_columns(x_test),
         Y_test=y_test.astype(np.int64),
     )
+
+
+@dataclass(frozen=True)
+class SeedRun:
+    """The reference run of the seed's configuration: trained weights, history, test accuracy."""
+
+    params: dict
+    history: dict
+    test_accuracy: float
+    seconds: float
+
+
+@pytest.fixture(scope="session")
+def seed_run(mnist) -> SeedRun:
+    """Chapter 6's ``gradient_descent`` on the full MNIST with the seed's configuration
+    (uniform init, seed 0, h = 10, lr 0.1, 500 full-batch iterations, float64), trained once
+    per session: tests/test_training.py checks it and tests/test_fast.py compares with it."""
+    from mnist_math import accuracy, gradient_descent, predict
+
+    start = time.perf_counter()
+    params, history = gradient_descent(
+        mnist.X_train, mnist.Y_train, lr=0.1, iterations=500, n_hidden=10, seed=0
+    )
+    seconds = time.perf_counter() - start
+    test_accuracy = accuracy(predict(params, mnist.X_test), mnist.Y_test)
+    return SeedRun(params=params, history=history, test_accuracy=test_accuracy, seconds=seconds)
 
 
 # The book as a reader gets it (tests/test_site.py, tests/test_play.py): built once per

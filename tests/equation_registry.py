@@ -94,6 +94,12 @@ EQUATION_CHECKS = {
         "test_formulas.py::test_update_matches_torch_sgd",
         "`update_params` vs `torch.optim.SGD(lr).step()` on the same gradients",
     ),
+    # Making it fast: the full-batch gradient as a sum over chunks of examples.
+    "eq-chunk-sum": (
+        "test_fast.py::test_chunked_sums_match_autograd",
+        "`chunk_sums` over chunks of 1, 5, 7, 13, 64, 100 examples, / m, vs autograd's "
+        "`W.grad`, `b.grad` and mean loss",
+    ),
     # Chapter 9, verification.
     "eq-central-difference": (
         "test_gradcheck.py::test_numerical_gradient_of_known_function",

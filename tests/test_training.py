@@ -1,20 +1,20 @@
 """The whole system on the real MNIST (chapter 9, "The whole system").
 
-The slow test trains exactly the seed's configuration and asserts the seed's accuracy;
+The slow test checks the seed's configuration, trained once per session by the ``seed_run``
+fixture of tests/conftest.py (tests/test_fast.py compares the fast engine with the same run),
+and asserts the seed's accuracy;
 the quick one asserts that training is deterministic, bit for bit.
 """
-
-import time
 
 import numpy as np
 import pytest
 
-from mnist_math import accuracy, cross_entropy, forward_prop, gradient_descent, init_params, predict
+from mnist_math import cross_entropy, forward_prop, gradient_descent, init_params
 from mnist_math.data import as_columns
 
 
 @pytest.mark.slow
-def test_seed_configuration_reaches_the_seed_accuracy(mnist) -> None:
+def test_seed_configuration_reaches_the_seed_accuracy(seed_run) -> None:
     """Uniform init (seed 0), h = 10, lr 0.1, 500 full-batch iterations, float64: 83% to 88%.
 
     The seed reports 84.4%; the band allows for a different draw of the initial weights
@@ -22,12 +22,9 @@ def test_seed_configuration_reaches_the_seed_accuracy(mnist) -> None:
     network (about 10%) or a different configuration (above 88% needs more iterations or
     a better initialisation) pass.
     """
-    start = time.perf_counter()
-    params, history = gradient_descent(
-        mnist.X_train, mnist.Y_train, lr=0.1, iterations=500, n_hidden=10, seed=0
-    )
-    elapsed = time.perf_counter() - start
-    test_accuracy = accuracy(predict(params, mnist.X_test), mnist.Y_test)
+    params, history = seed_run.params, seed_run.history
+    elapsed = seed_run.seconds
+    test_accuracy = seed_run.test_accuracy
     print(
         f"seed configuration: training loss {history['loss'][0]:.4f} -> {history['loss'][-1]:.4f}, "
         f"training accuracy {history['accuracy'][-1]:.2%}, test accuracy {test_accuracy:.2%}, "

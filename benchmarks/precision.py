@@ -5,7 +5,7 @@ Run from the repository root:
     python benchmarks/precision.py
 
 Trains the seed's configuration (784 -> 10 -> 10, uniform init with seed 0, lr 0.1, 500
-full-batch iterations on the 60,000 training images) with chapter 6's gradient_descent in
+full-batch iterations on the 60,000 training images) with chapter 7's gradient_descent in
 float64 (the book's reference run) and with train_fast in float64 and in float32, and
 reports for each the final training loss, the test accuracy on the 10,000 test images and
 the wall-clock time of the run (one run each: benchmarks/speed.py is the careful timing).

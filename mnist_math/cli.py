@@ -27,7 +27,9 @@ def seed_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer 0 or larger, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"must be an integer 0 or larger, got {text!r}"
+        ) from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be an integer 0 or larger, got {text}")
     return value
@@ -44,6 +46,10 @@ def positive_float(text: str) -> float:
     return value
 
 
+ENGINES = ("fast", "reference", "minibatch")
+RECIPE_NAMES = ("best", "long")  # the keys of mnist_math.further.RECIPES (a test checks)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mnist-math",
@@ -54,25 +60,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser(
-        "train", help="train the seed's network and report test accuracy"
-    )
+    train = commands.add_parser("train", help="train a network and report its test accuracy")
     train.set_defaults(command_parser=train)
     add = train.add_argument
-    add("--hidden", type=positive_int, default=10, help="hidden units (default 10)")
-    add("--lr", type=positive_float, default=0.1, help="learning rate (default 0.1)")
-    add("--iterations", type=positive_int, default=500, help="iterations (default 500)")
-    add("--seed", type=seed_int, default=0, help="seed of the initial weights (default 0)")
-    add("--dtype", choices=["float64", "float32"], default="float64")
-    add("--backend", choices=["numpy", "torch"], default="numpy")
-    add("--optimizer", choices=["sgd", "adam"], default=None,
-        help="torch backend only (default sgd)")
+    add("--engine", choices=ENGINES, default=None,
+        help="fast (default), reference (chapter 7's loop) or minibatch (Going further)")
+    add("--recipe", choices=RECIPE_NAMES, default=None,
+        help="a recipe of Going further (best: 98%% in seconds); implies --engine minibatch")
+    add("--hidden", type=positive_int, default=None,
+        help="hidden units (default 10, or the recipe's)")
+    add("--lr", type=positive_float, default=None,
+        help="learning rate (default 0.1, or the recipe's)")
+    add("--iterations", type=positive_int, default=None,
+        help="full-batch iterations (default 500): fast, reference, torch")
+    add("--epochs", type=positive_int, default=None,
+        help="passes over the data: minibatch only (default: the recipe's)")
     add("--batch-size", type=positive_int, default=None,
-        help="torch backend only (default: the full batch)")
-    add("--device", default=None, help="torch backend only: auto (default), cpu, cuda, mps")
+        help="examples per step: minibatch (default: the recipe's) and torch (default: all)")
+    add("--optimizer", choices=["sgd", "momentum", "adam"], default=None,
+        help="minibatch (default: the recipe's) and torch (default sgd)")
+    add("--init", choices=["uniform", "he"], default=None,
+        help="initial weights: uniform (the seed's, default) or he (a recipe's default)")
+    add("--seed", type=seed_int, default=None, help="random seed (default 0)")
+    add("--dtype", choices=["float64", "float32"], default=None,
+        help="default float32 (fast, minibatch), float64 (reference, torch)")
+    add("--backend", choices=["numpy", "torch"], default="numpy")
+    add("--device", default=None, help="torch only: auto (default), cpu, cuda, mps")
     add("--data", default=None, help="an mnist.npz or a folder of IDX files")
-    add("--no-progress", action="store_true", help="no progress bar")
     add("--save", default=None, metavar="MODEL.npz", help="save the trained network")
+    add("--no-progress", action="store_true", help="no progress bar")
 
     predict = commands.add_parser(
         "predict", help="read digits in PNG or JPEG files with a saved network"
@@ -105,19 +121,61 @@ def build_parser() -> argparse.ArgumentParser:
 # ~/~ end
 
 # ~/~ begin <<docs/engineering.md#cli-checks>>[init]
-TORCH_ONLY = {"optimizer": "--optimizer", "batch_size": "--batch-size", "device": "--device"}
+FLAGS = {
+    "engine": "--engine",
+    "recipe": "--recipe",
+    "iterations": "--iterations",
+    "epochs": "--epochs",
+    "batch_size": "--batch-size",
+    "optimizer": "--optimizer",
+    "device": "--device",
+}
+APPLIES_TO = {
+    "engine": ("fast", "reference", "minibatch"),
+    "recipe": ("minibatch",),
+    "iterations": ("fast", "reference", "torch"),
+    "epochs": ("minibatch",),
+    "batch_size": ("minibatch", "torch"),
+    "optimizer": ("minibatch", "torch"),
+    "device": ("torch",),
+}
+ENGINE_NAMES = {
+    "fast": "the fast engine",
+    "reference": "the reference engine",
+    "minibatch": "the mini-batch engine",
+    "torch": "the torch backend",
+}
 
 
-def check_applicable(args: argparse.Namespace) -> None:
-    """Refuse, as a usage error, an option that the chosen backend would ignore."""
-    if args.backend != "torch":
-        given = [flag for key, flag in TORCH_ONLY.items() if getattr(args, key) is not None]
-        if given:
-            verb = "applies" if len(given) == 1 else "apply"
-            args.command_parser.error(
-                f"{', '.join(given)} {verb} only to --backend torch; "
-                "add --backend torch or leave it out"
-            )
+def choose_engine(args: argparse.Namespace) -> str:
+    """The engine of ``mnist-math train``: ``fast``, ``reference``, ``minibatch`` or ``torch``."""
+    if args.backend == "torch":
+        return "torch"
+    if args.engine is not None:
+        return args.engine
+    minibatch_only = (args.recipe, args.epochs, args.batch_size, args.optimizer)
+    if any(value is not None for value in minibatch_only):
+        return "minibatch"
+    return "fast"
+
+
+def check_applicable(args: argparse.Namespace) -> str:
+    """Return the engine, after refusing (a usage error) every option it would ignore."""
+    engine = choose_engine(args)
+    ignored = [
+        key
+        for key in FLAGS
+        if getattr(args, key) is not None and engine not in APPLIES_TO[key]
+    ]
+    if ignored:
+        flags = ", ".join(FLAGS[key] for key in ignored)
+        verb = "does" if len(ignored) == 1 else "do"
+        users = " or ".join(ENGINE_NAMES[name] for name in APPLIES_TO[ignored[0]])
+        args.command_parser.error(
+            f"{flags} {verb} not apply to {ENGINE_NAMES[engine]} ({FLAGS[ignored[0]]} is "
+            f"for {users}): leave it out or choose that engine"
+        )
+    return engine
 
 
 def check_save_path(path: str | None) -> None:
@@ -154,18 +212,21 @@ def available_memory() -> int | None:
         return None
 
 
-def training_bytes(n_hidden: int, m: int, n_in: int, itemsize: int) -> int:
-    """Rough peak memory of a full-batch step: the data, six (h, m) arrays, four of W1."""
-    return itemsize * (n_in * m + 6 * n_hidden * m + 4 * n_hidden * n_in)
+def training_bytes(n_hidden: int, m: int, n_in: int, itemsize: int, engine: str) -> int:
+    """Rough peak memory of training: the data, six (h, columns) arrays of the examples a
+    step works on at once (all m, a chunk or a batch), and four copies of W1."""
+    at_once = {"fast": min(m, 1024), "minibatch": min(m, 1024)}.get(engine, m)
+    copies_of_X = 2 if engine == "minibatch" else 1  # the mini-batch engine keeps rows
+    return itemsize * (copies_of_X * n_in * m + 6 * n_hidden * at_once + 4 * n_hidden * n_in)
 
 
-def check_fits(n_hidden: int, m: int, n_in: int, itemsize: int) -> None:
+def check_fits(n_hidden: int, m: int, n_in: int, itemsize: int, engine: str) -> None:
     """Refuse a network whose training would need more memory than the machine has.
 
     Raises:
         MemoryError: with the size the run would need and the size available.
     """
-    needed = training_bytes(n_hidden, m, n_in, itemsize)
+    needed = training_bytes(n_hidden, m, n_in, itemsize, engine)
     available = available_memory()
     if available is not None and needed > available:
         raise MemoryError(
@@ -176,20 +237,84 @@ def check_fits(n_hidden: int, m: int, n_in: int, itemsize: int) -> None:
 # ~/~ end
 
 # ~/~ begin <<docs/engineering.md#cli-train>>[init]
+def settings_of(args: argparse.Namespace, engine: str) -> dict:
+    """The settings of the run: the given options, the engine's defaults for the rest."""
+    if engine == "minibatch":
+        from .further import RECIPES
+
+        recipe = dict(RECIPES[args.recipe or "best"])
+    else:
+        recipe = {"n_hidden": 10, "lr": 0.1, "scheme": "uniform"}
+    given = {
+        "n_hidden": args.hidden,
+        "lr": args.lr,
+        "scheme": args.init,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "optimizer": args.optimizer,
+    }
+    settings = {**recipe, **{key: value for key, value in given.items() if value is not None}}
+    settings["seed"] = 0 if args.seed is None else args.seed
+    if engine != "minibatch":
+        settings["iterations"] = 500 if args.iterations is None else args.iterations
+    if engine == "torch":
+        settings["optimizer"] = args.optimizer or "sgd"
+        settings["batch_size"] = args.batch_size
+    default_dtype = "float32" if engine in ("fast", "minibatch") else "float64"
+    settings["dtype"] = args.dtype or default_dtype
+    return settings
+
+
+def describe(engine: str, settings: dict, m: int, recipe: str | None) -> str:
+    """The first line of ``mnist-math train``: the engine and every setting."""
+    network = f"784 -> {settings['n_hidden']} -> 10 on {m:,} images"
+    common = (
+        f"lr {settings['lr']:g}, {settings['scheme']} init, seed {settings['seed']}, "
+        f"{settings['dtype']}"
+    )
+    if engine == "minibatch":
+        from .further import RECIPES
+
+        name = recipe or "best"
+        unchanged = all(settings[key] == value for key, value in RECIPES[name].items())
+        how = "the mini-batch engine (train_minibatch)"
+        if unchanged:
+            how += f", recipe {name}"
+        steps = (
+            f"{settings['epochs']} epoch{'s' if settings['epochs'] != 1 else ''} of batches "
+            f"of {settings['batch_size']}, "
+            f"{settings['optimizer']}, {settings['schedule']} schedule"
+        )
+    else:
+        batch = settings.get("batch_size")
+        per_step = "full-batch" if batch is None else f"batches of {batch}"
+        steps = f"{settings['iterations']} {per_step} iterations"
+        if engine == "torch":
+            steps += f", {settings['optimizer']}"
+        how = {
+            "fast": "the fast engine (train_fast: chunks on every core)",
+            "reference": "the reference engine (gradient_descent, chapter 7)",
+            "torch": "the PyTorch twin (train_torch)",
+        }[engine]
+    return f"Training {network} with {how}: {steps}, {common}"
+
+
 def run_train(args: argparse.Namespace) -> int:
     from .data import as_columns, load_mnist
-    from .train import accuracy, gradient_descent, predict
+    from .train import accuracy, predict
 
+    engine = check_applicable(args)
+    settings = settings_of(args, engine)
     check_save_path(args.save)
-    if args.backend == "torch":
+    if engine == "torch":
         try:
-            from .torch_twin import select_device, train_torch
+            from .torch_twin import select_device
         except ImportError as error:
             raise RuntimeError(
                 f"the torch backend needs PyTorch ({error}): pip install torch"
             ) from error
         device = select_device(args.device or "auto")  # before the data: fail fast
-    dtype = np.dtype(args.dtype)
+    dtype = np.dtype(settings["dtype"])
     (x_train, y_train), (x_test, y_test) = load_mnist(
         path=args.data, progress=not args.no_progress
     )
@@ -197,37 +322,68 @@ def run_train(args: argparse.Namespace) -> int:
     X_test = as_columns(x_test, dtype=dtype)
     Y_train = y_train.astype(np.int64)
     Y_test = y_test.astype(np.int64)
-    check_fits(args.hidden, X_train.shape[1], X_train.shape[0], dtype.itemsize)
-    print(
-        f"Training 784 -> {args.hidden} -> 10 on {X_train.shape[1]:,} images: "
-        f"{args.iterations} iterations, lr {args.lr}, seed {args.seed}, {args.dtype}, "
-        f"backend {args.backend}"
-    )
-    knobs = {
-        "lr": args.lr,
-        "iterations": args.iterations,
-        "n_hidden": args.hidden,
-        "seed": args.seed,
-        "progress": not args.no_progress,
-    }
-    start = time.perf_counter()
-    if args.backend == "numpy":
-        params, history = gradient_descent(X_train, Y_train, **knobs)
-    else:
+    n_in, m = X_train.shape
+    check_fits(settings["n_hidden"], m, n_in, dtype.itemsize, engine)
+    print(describe(engine, settings, m, args.recipe))
+    if engine == "torch":
         print(f"Device: {device}")
+    progress = not args.no_progress
+    start = time.perf_counter()
+    if engine == "fast":
+        from .fast import train_fast
+
+        params, history = train_fast(
+            X_train, Y_train, **_full_batch(settings), progress=progress
+        )
+    elif engine == "reference":
+        from .train import gradient_descent
+
+        params, history = gradient_descent(
+            X_train, Y_train, **_full_batch(settings), progress=progress
+        )
+    elif engine == "minibatch":
+        from threadpoolctl import threadpool_limits
+
+        from .further import train_minibatch
+
+        with threadpool_limits(1):
+            params, history = train_minibatch(
+                X_train,
+                Y_train,
+                **{key: value for key, value in settings.items() if key != "dtype"},
+                X_test=X_test,
+                Y_test=Y_test,
+                progress=progress,
+            )
+    else:
+        from .forward import init_params
+        from .torch_twin import train_torch
+
+        start_params = init_params(
+            n_in,
+            settings["n_hidden"],
+            10,
+            seed=settings["seed"],
+            scheme=settings["scheme"],
+            dtype=dtype,
+        )
         params, history = train_torch(
             X_train,
             Y_train,
-            optimizer=args.optimizer or "sgd",
-            batch_size=args.batch_size,
+            lr=settings["lr"],
+            iterations=settings["iterations"],
+            seed=settings["seed"],
+            optimizer=settings["optimizer"],
+            batch_size=settings["batch_size"],
             device=device,
-            dtype=args.dtype,
-            **knobs,
+            params=start_params,
+            progress=progress,
         )
     elapsed = time.perf_counter() - start
     train_acc = accuracy(predict(params, X_train), Y_train)
     test_acc = accuracy(predict(params, X_test), Y_test)
-    print(f"Training loss at the last iteration: {history['loss'][-1]:.4f}")
+    when = "after the last epoch" if engine == "minibatch" else "at the last iteration"
+    print(f"Training loss {when}: {history['loss'][-1]:.4f}")
     print(f"Training accuracy: {train_acc:.2%}")
     print(f"Test accuracy: {test_acc:.2%}")
     print(f"Time: {elapsed:.1f} s")
@@ -235,7 +391,9 @@ def run_train(args: argparse.Namespace) -> int:
         from .model_io import save_params
 
         meta = {
-            "command": train_command(args),
+            "command": train_command(args, engine, settings),
+            "engine": engine,
+            "settings": settings,
             "test_accuracy": test_acc,
             "train_accuracy": train_acc,
         }
@@ -243,15 +401,34 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def train_command(args: argparse.Namespace) -> str:
-    """The ``mnist-math train`` command that repeats this run (recorded by ``--save``)."""
-    words = ["mnist-math", "train", "--hidden", args.hidden, "--lr", args.lr]
-    words += ["--iterations", args.iterations, "--seed", args.seed, "--dtype", args.dtype]
-    words += ["--backend", args.backend]
-    if args.backend == "torch":
-        words += ["--optimizer", args.optimizer or "sgd", "--device", args.device or "auto"]
-        if args.batch_size is not None:
-            words += ["--batch-size", args.batch_size]
+def _full_batch(settings: dict) -> dict:
+    """The settings a full-batch NumPy trainer takes."""
+    keys = ("lr", "iterations", "n_hidden", "seed", "scheme")
+    return {key: settings[key] for key in keys}
+
+
+def train_command(args: argparse.Namespace, engine: str, settings: dict) -> str:
+    """The ``mnist-math train`` command that repeats this run, every setting spelled out
+    (``--save`` records it, so that a later change of a default cannot change its meaning).
+    """
+    words = ["mnist-math", "train", "--backend", args.backend]
+    if engine != "torch":
+        words += ["--engine", engine]
+    if engine == "minibatch":
+        words += ["--recipe", args.recipe or "best"]
+    words += ["--hidden", settings["n_hidden"], "--lr", f"{settings['lr']:g}"]
+    if engine == "minibatch":
+        words += ["--epochs", settings["epochs"]]
+    else:
+        words += ["--iterations", settings["iterations"]]
+    if settings.get("batch_size") is not None:
+        words += ["--batch-size", settings["batch_size"]]
+    if engine in ("minibatch", "torch"):
+        words += ["--optimizer", settings["optimizer"]]
+    words += ["--init", settings["scheme"], "--seed", settings["seed"]]
+    words += ["--dtype", settings["dtype"]]
+    if engine == "torch":
+        words += ["--device", args.device or "auto"]
     return " ".join(str(word) for word in words)
 # ~/~ end
 
@@ -270,7 +447,6 @@ def main(argv: list[str] | None = None) -> int:
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
         if args.command == "train":
-            check_applicable(args)
             return run_train(args)
         if args.command == "predict":
             from .handwriting import run_predict

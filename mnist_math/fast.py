@@ -1,7 +1,7 @@
 # ~/~ begin <<docs/fast.md#mnist_math/fast.py>>[init]
-"""The fast engine: the full-batch gradient of chapter 6, added up chunk by chunk.
+"""The fast engine: the full-batch gradient of chapter 7, added up chunk by chunk.
 
-Tangled from the book's chapter "Making it fast" (docs/fast.md).
+Tangled from the book's chapter "9. Making it fast" (docs/fast.md).
 """
 
 import os

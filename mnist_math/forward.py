@@ -25,7 +25,7 @@ def init_params(
     ``scheme="uniform"`` is the seed's: every entry of ``W1, b1, W2, b2`` is drawn from
     U(-0.5, 0.5), in that order, from ``np.random.default_rng(seed)``. ``scheme="he"`` draws
     the weights from N(0, 2 / fan_in) and sets the biases to zero
-    ([He's variance][eq-he-variance], derived in "Going further"). The numbers are drawn in
+    ([He's variance][eq-he-variance], derived in chapter 11). The numbers are drawn in
     float64 and rounded once to ``dtype``, so both dtypes start from the same weights.
 
     Args:

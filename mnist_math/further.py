@@ -1,7 +1,7 @@
 # ~/~ begin <<docs/going-further.md#mnist_math/further.py>>[init]
 """Going further: mini-batches, momentum, Adam, a cosine schedule and a recipe for 98%.
 
-Tangled from the book's chapter "Going further" (docs/going-further.md).
+Tangled from the book's chapter "11. Going further" (docs/going-further.md).
 """
 
 from collections.abc import Callable, Mapping

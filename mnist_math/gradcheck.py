@@ -2,7 +2,7 @@
 """Checking the book's formulas: one comparison with its tolerances, and finite differences (the
 method that needs no autograd).
 
-Tangled from the book's chapter "9. How we know it is right" (docs/verification.md).
+Tangled from the book's chapter "13. How we know it is right" (docs/verification.md).
 """
 
 from collections.abc import Callable
@@ -14,13 +14,13 @@ from .forward import forward_prop
 from .loss import cross_entropy
 
 # ~/~ begin <<docs/verification.md#verification-tolerances>>[init]
-# Tolerances of every float64 comparison in the test suite (chapter 9 argues for them):
+# Tolerances of every float64 comparison in the test suite (chapter 13 argues for them):
 # round-off of two summation orders is at most ~3e-11 and in practice ~5e-14, while a
 # wrong formula changes an entry by 1e-2 or more.
 RTOL = 1e-10
 ATOL = 1e-10
 
-# A finite-difference check passes below this relative error (chapter 9: the error of a
+# A finite-difference check passes below this relative error (chapter 13: the error of a
 # central difference with eps = 1e-5 is about 1e-10 relative on the test networks).
 GRADCHECK_TOLERANCE = 1e-7
 # ~/~ end

@@ -1,7 +1,7 @@
 # ~/~ begin <<docs/handwriting.md#mnist_math/handwriting.py>>[init]
 """Reading your own handwriting: any picture of a digit made to look like MNIST.
 
-Tangled from the book's chapter "Reading your own handwriting" (docs/handwriting.md).
+Tangled from the book's chapter "12. Reading your own handwriting" (docs/handwriting.md).
 """
 
 import argparse

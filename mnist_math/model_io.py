@@ -1,7 +1,7 @@
 # ~/~ begin <<docs/handwriting.md#mnist_math/model_io.py>>[init]
 """Saving and loading a trained network: one ``.npz`` file, no pickles, checked on load.
 
-Tangled from the book's chapter "Reading your own handwriting" (docs/handwriting.md).
+Tangled from the book's chapter "12. Reading your own handwriting" (docs/handwriting.md).
 """
 
 import hashlib

@@ -1,7 +1,7 @@
 # ~/~ begin <<docs/gradient-descent.md#mnist_math/train.py>>[init]
 """Gradient descent: the update rule, the training loop, predictions and accuracy.
 
-Tangled from the book's chapter "6. Gradient descent" (docs/gradient-descent.md).
+Tangled from the book's chapter "7. Gradient descent" (docs/gradient-descent.md).
 """
 
 import numpy as np

@@ -141,7 +141,7 @@ def observed_steps(total: int, every: int) -> set[int]:
 
 
 def run_seed(X, Y, progress: bool) -> tuple[dict, float]:
-    """The seed's run, chapter 6's gradient_descent: h 10, uniform, α 0.1, 500 iterations."""
+    """The seed's run, chapter 7's gradient_descent: h 10, uniform, α 0.1, 500 iterations."""
     start = time.perf_counter()
     params, _ = gradient_descent(
         X, Y, lr=0.1, iterations=500, n_hidden=10, seed=0, progress=progress
@@ -295,7 +295,7 @@ def ablation(out_md: Path, out_img: Path, quiet: bool) -> None:
 
 
 def full_batch_curve(X, Y, X_test, Y_test, iterations: int = 500) -> Clock:
-    """The seed's full-batch descent, chapter 6's loop without its recording, timed."""
+    """The seed's full-batch descent, chapter 7's loop without its recording, timed."""
     params = init_params(X.shape[0], 10, 10, seed=0, dtype=X.dtype)
     clock = Clock(X_test, Y_test, observed_steps(iterations, 5))
     for iteration in range(1, iterations + 1):

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))  # the checkout's package, also when it is not ins
 
 from mnist_math import accuracy, gradient_descent, predict, save_params  # noqa: E402
 from mnist_math.data import as_columns, load_mnist  # noqa: E402
+from mnist_math.further import RECIPES, train_minibatch  # noqa: E402
 
 MODELS_DIR = ROOT / "models"
 
@@ -50,6 +51,11 @@ MODELS = [
         "seed",
         "Seed network, 784-10-10",
         partial(gradient_descent, lr=0.1, iterations=500, n_hidden=10, seed=0),
+    ),
+    PlayModel(
+        "best",
+        "Best recipe of chapter 11, 784-256-10",
+        partial(train_minibatch, **RECIPES["best"], seed=0),
     ),
 ]
 

@@ -58,7 +58,7 @@ class SeedRun:
 
 @pytest.fixture(scope="session")
 def seed_run(mnist) -> SeedRun:
-    """Chapter 6's ``gradient_descent`` on the full MNIST with the seed's configuration
+    """Chapter 7's ``gradient_descent`` on the full MNIST with the seed's configuration
     (uniform init, seed 0, h = 10, lr 0.1, 500 full-batch iterations, float64), trained once
     per session: tests/test_training.py checks it and tests/test_fast.py compares with it."""
     from mnist_math import accuracy, gradient_descent, predict
@@ -119,7 +119,7 @@ def chromium():
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    """Print the mutation score when tests/test_mutations.py ran (chapter 9, "Do the tests bite?")."""
+    """Print the mutation score when tests/test_mutations.py ran (chapter 13, "Do the tests bite?")."""
     outcomes = []
     for key in ("passed", "failed"):
         for report in terminalreporter.stats.get(key, []):

@@ -4,7 +4,7 @@ This file is the single source of truth, read three ways:
 
 - the build hook (docs/hooks/book.py) reads ``EQUATION_CHECKS``, ``BACKWARD_QUANTITIES`` and
   ``GRADIENT_SHAPES`` with ``ast.literal_eval`` (without importing this file) and writes the
-  table of chapter 9, the table of every gradient in chapter 5 and the line "checked
+  table of chapter 13, the table of every gradient in chapter 5 and the line "checked
   against autograd" under every labelled equation;
 - tests/test_formulas.py parametrises its grouped tests from it, so an equation added
   here is tested without being typed a second time;
@@ -89,7 +89,7 @@ EQUATION_CHECKS = {
         "test_formulas.py::test_backward_matches_autograd",
         "`db1` vs `b1.grad`, shape (h, 1)",
     ),
-    # Chapter 6, gradient descent.
+    # Chapter 7, gradient descent.
     "eq-update": (
         "test_formulas.py::test_update_matches_torch_sgd",
         "`update_params` vs `torch.optim.SGD(lr).step()` on the same gradients",
@@ -100,7 +100,7 @@ EQUATION_CHECKS = {
         "`chunk_sums` over chunks of 1, 5, 7, 13, 64, 100 examples, / m, vs autograd's "
         "`W.grad`, `b.grad` and mean loss",
     ),
-    # Chapter 9, verification.
+    # Chapter 13, verification.
     "eq-central-difference": (
         "test_gradcheck.py::test_numerical_gradient_of_known_function",
         "`numerical_gradient` vs exact derivatives of sin, x³, a quadratic form",

@@ -1,5 +1,5 @@
 """Every python block of the book runs, pasted in order into one session, and prints what the
-page shows beneath it (tests/run_book.py; chapter 9, "Every example in the book runs").
+page shows beneath it (tests/run_book.py; chapter 13, "Every example in the book runs").
 
 The quick tests check the checker itself on a small page written here: a block whose output
 differs from the one shown, a block that prints without showing it, and a block that raises

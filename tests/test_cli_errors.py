@@ -46,9 +46,28 @@ CASES = {
     "zero iterations": (("train", "--iterations", "0"), 2, "must be a positive integer"),
     "lr not a number": (("train", "--lr", "fast"), 2, "must be a positive number"),
     "infinite lr": (("train", "--lr", "inf"), 2, "must be a positive finite number"),
-    "torch option with numpy": (("train", "--device", "cpu"), 2, "--device applies only to --backend torch"),
-    "optimizer with numpy": (("train", "--optimizer", "adam"), 2, "--optimizer applies only to --backend torch"),
-    "batch size with numpy": (("train", "--batch-size", "64"), 2, "--batch-size applies only"),
+    "device without torch": (("train", "--device", "cpu"), 2, "--device does not apply to the fast engine"),
+    "epochs with the fast engine": (
+        ("train", "--engine", "fast", "--epochs", "2"),
+        2,
+        "--epochs does not apply to the fast engine (--epochs is for the mini-batch engine)",
+    ),
+    "iterations with a recipe": (
+        ("train", "--recipe", "best", "--iterations", "3"),
+        2,
+        "--iterations does not apply to the mini-batch engine",
+    ),
+    "batch size with the reference engine": (
+        ("train", "--engine", "reference", "--batch-size", "64"),
+        2,
+        "--batch-size does not apply to the reference engine",
+    ),
+    "engine with torch": (
+        ("train", "--backend", "torch", "--engine", "fast"),
+        2,
+        "--engine does not apply to the torch backend",
+    ),
+    "unknown recipe": (("train", "--recipe", "fastest"), 2, "invalid choice: 'fastest'"),
     "no cuda": (("train", "--backend", "torch", "--device", "cuda", "--no-progress"), 1, "CUDA is not available"),
     "bogus device": (("train", "--backend", "torch", "--device", "bogus", "--no-progress"), 1, "unknown device 'bogus'"),
     "batch larger than m": (

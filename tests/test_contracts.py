@@ -1,6 +1,6 @@
 """Library contracts: every function keeps its dtype and refuses what it cannot use.
 
-Two halves. The dtype tests run each function of chapters 2 to 6 (and the PyTorch twin) in
+Two halves. The dtype tests run each function of chapters 2 to 7 (and the PyTorch twin) in
 float32 and in float64 and assert the dtype of every array it returns: float32 stays
 float32, nothing is promoted on the way. The refusal tests feed each function an input it
 must refuse and assert the exception type and a fragment of the message, which must say

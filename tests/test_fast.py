@@ -1,6 +1,6 @@
 """The fast engine against the reference (chapter "Making it fast").
 
-``train_fast`` must compute the iterations of chapter 6's ``gradient_descent``: its chunked
+``train_fast`` must compute the iterations of chapter 7's ``gradient_descent``: its chunked
 sums equal autograd's gradients, its weights after 20 iterations on the full MNIST agree
 with the reference's to the round-off tolerance ``trajectory_tolerance`` derived in the
 chapter (the one place it is set), its test accuracy after the seed's 500 iterations is

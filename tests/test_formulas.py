@@ -1,4 +1,4 @@
-"""Every labelled equation of chapters 2 to 6 and "Going further" against PyTorch, in float64.
+"""Every labelled equation of chapters 2 to 7 and "Going further" against PyTorch, in float64.
 
 Each test computes the same quantity twice, with the book's NumPy code and with torch
 (autograd for the gradients), and compares them with ``mnist_math.gradcheck.assert_close``,
@@ -260,7 +260,7 @@ def test_backward_matches_autograd(equation: str, case: Case) -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# Chapter 6: gradient descent
+# Chapter 7: gradient descent
 
 
 @pytest.mark.parametrize("lr", [0.1, 1e-3])

@@ -1,4 +1,4 @@
-"""Finite-difference checks (chapter 9, mnist_math.gradcheck): of the backward pass, of the
+"""Finite-difference checks (chapter 13, mnist_math.gradcheck): of the backward pass, of the
 central difference itself, and of the checker's ability to catch a wrong gradient."""
 
 import numpy as np

@@ -298,8 +298,9 @@ def test_train_save_writes_a_loadable_network(tmp_path, capsys, backend) -> None
     assert f"Saved the network to {path}" in out, out
     params, meta = load_params(path)
     assert params["W1"].shape == (7, 784) and meta["architecture"] == [784, 7, 10]
-    assert meta["command"].startswith("mnist-math train --hidden 7 --lr 0.1 --iterations 2 --seed 5")
-    assert f"--backend {backend}" in meta["command"], meta["command"]
+    assert meta["command"].startswith(f"mnist-math train --backend {backend} "), meta["command"]
+    assert "--hidden 7 --lr 0.1 --iterations 2" in meta["command"], meta["command"]
+    assert "--init uniform --seed 5" in meta["command"], meta["command"]
     printed = float(out.split("Test accuracy: ")[1].split("%")[0]) / 100
     assert abs(meta["test_accuracy"] - printed) <= 0.00005, (meta["test_accuracy"], printed)
 
@@ -336,7 +337,7 @@ def test_every_listed_model_is_committed_and_loads() -> None:
 
 
 @pytest.mark.slow
-def test_committed_models_are_what_the_script_trains(tmp_path) -> None:
+def test_committed_models_are_what_the_script_trains(tmp_path, request) -> None:
     """Retrain every model of scripts/train_play_models.py and compare with models/*.npz.
 
     Full-batch training is deterministic for a fixed seed on one machine; across BLAS builds
@@ -344,10 +345,23 @@ def test_committed_models_are_what_the_script_trains(tmp_path) -> None:
     tolerance of 1e-6 on the weights (they are of order 0.1 to 1).
     """
     script = _script()
-    assert script.main(["train_play_models.py", "--out", str(tmp_path)]) == 0
+    # The seed network is the session's reference run (tests/conftest.py, seed_run): the
+    # same call, trained once for every test that needs it.
+    seed_call = "mnist_math.train.gradient_descent(X_train, Y_train, lr=0.1, iterations=500, "
+    seed_call += "n_hidden=10, seed=0)"
+    others = [model.name for model in script.MODELS if model.name != "seed"]
+    if others:
+        arguments = ["train_play_models.py", "--out", str(tmp_path), "--only", *others]
+        assert script.main(arguments) == 0
     for model in script.MODELS:
         committed, committed_meta = load_params(ROOT / "models" / f"{model.name}.npz")
-        fresh, fresh_meta = load_params(tmp_path / f"{model.name}.npz")
+        if model.name == "seed":
+            assert script.describe(model.trainer) == seed_call, "seed_run trains this call"
+            seed_run = request.getfixturevalue("seed_run")
+            fresh = seed_run.params
+            fresh_meta = {"test_accuracy": seed_run.test_accuracy, "trainer": seed_call}
+        else:
+            fresh, fresh_meta = load_params(tmp_path / f"{model.name}.npz")
         for name in committed:
             difference = np.abs(committed[name] - fresh[name]).max()
             assert difference <= 1e-6, f"{model.name}: {name} differs by {difference:.2e} from a fresh run"

@@ -1,4 +1,4 @@
-"""Do the tests bite? Deliberate mistakes written into the chapters must fail them (chapter 9).
+"""Do the tests bite? Deliberate mistakes written into the chapters must fail them (chapter 13).
 
 Each mutation replaces one line of a chapter's code by a mistake a learner makes. The slow
 test copies docs/ to a temporary directory, applies the mutation *to the chapter text*,

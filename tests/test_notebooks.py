@@ -1,5 +1,5 @@
 """Every chapter as a notebook: built from the chapter, valid, and run top to bottom by a real
-Jupyter kernel without an error (chapter 9, "Every example in the book runs").
+Jupyter kernel without an error (chapter 13, "Every example in the book runs").
 
 The notebooks are built by docs/hooks/book_notebooks.py, the same code the site build uses to
 write ``notebooks/*.ipynb`` next to the pages. Each is executed from the repository root with

@@ -1,4 +1,4 @@
-"""The teaching material of chapters 5 and 7 and the figures appendix.
+"""The teaching material of chapters 5 and 8 and the figures appendix.
 
 - The computational graph of chapter 5 is drawn by ``mnist_math.figures.computational_graph``
   with every node and arrow the chapter describes, and the committed PNG is what the code
@@ -8,7 +8,7 @@
   tests/equation_registry.py, has one row per gradient of the registry, in its order, with
   the registry's shape, code name, loss and check; and each registered shape is the shape
   ``backward_prop`` returns.
-- The trained network saved in docs/img/seed-network.npz (which chapters 5 and 7 read instead
+- The trained network saved in docs/img/seed-network.npz (which chapters 5 and 8 read instead
   of training) is the reference run, and the figures drawn from that run and the numbers
   their alt texts state are those of a fresh run (slow: it trains the reference run).
 """
@@ -200,7 +200,7 @@ def test_the_training_curves_are_described_alike() -> None:
 
 @pytest.fixture(scope="module")
 def reference_run(seed_run, mnist_raw) -> dict:
-    """The reference run of chapter 7 in the layout ``mnist-math figures`` uses, from the
+    """The reference run of chapter 8 in the layout ``mnist-math figures`` uses, from the
     session's one training of the seed configuration (tests/conftest.py, ``seed_run``):
     the same call as ``figures.reference_runs``, recorded every 10 iterations instead of
     every one, which changes none of the numbers compared here (the first and the last)."""

@@ -1,4 +1,4 @@
-"""Tests of the PyTorch twin (chapter 8, docs/pytorch.md; module mnist_math.torch_twin).
+"""Tests of the PyTorch twin (chapter 10, docs/pytorch.md; module mnist_math.torch_twin).
 
 The central test is whole-trajectory parity: from the same initial weights, in float64,
 full-batch SGD in PyTorch and the NumPy ``gradient_descent`` take the same steps. The fast

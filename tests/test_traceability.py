@@ -1,4 +1,4 @@
-"""Traceability both ways (chapter 9): equations, implementers and checks agree.
+"""Traceability both ways (chapter 13): equations, implementers and checks agree.
 
 - every equation a chapter labels (``\\label{eq-...}`` in a ``$$`` block of docs/*.md,
   outside code fences) has an entry in tests/equation_registry.py, and every entry names

@@ -1,4 +1,4 @@
-"""The whole system on the real MNIST (chapter 9, "The whole system").
+"""The whole system on the real MNIST (chapter 13, "The whole system").
 
 The slow test checks the seed's configuration, trained once per session by the ``seed_run``
 fixture of tests/conftest.py (tests/test_fast.py compares the fast engine with the same run),

@@ -446,7 +446,7 @@
       cell.className = "play-cell" + (v < 0 ? " play-cell--negative" : "");
       cell.dataset.value = String(v);
       cell.style.opacity = String(0.08 + (0.92 * Math.abs(v)) / scale);
-      cell.title = `unit ${i + 1}: ${format(v)}`;
+      cell.title = `unit ${i}: ${format(v)}`;
       container.appendChild(cell);
     });
     if (signed) container.classList.add("play-cells--signed");
@@ -506,7 +506,7 @@
       ? "Draw a digit in the box."
       : `The network reads a ${top} (${percent(A2[top])}).`;
     bars($("play-hidden"), Array.from(A1), {
-      labels: Array.from(A1, (_, i) => String(i + 1)),
+      labels: Array.from(A1, (_, i) => String(i)),
       signed: false,
       format: (v) => v.toFixed(2),
     });
@@ -527,7 +527,7 @@
     $("play-taught").textContent = `One step towards "${label}" with learning rate ${lr}:`;
     bars($("play-dz2"), result.grads.dZ2, { signed: true, format: number });
     bars($("play-dz1"), result.grads.dZ1, {
-      labels: result.grads.dZ1.map((_, i) => String(i + 1)),
+      labels: result.grads.dZ1.map((_, i) => String(i)),
       signed: true,
       format: number,
     });

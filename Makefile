@@ -3,7 +3,7 @@
 VENV ?= .venv/bin
 PYTHON := $(VENV)/python
 
-.PHONY: help tangle stitch check-sync test-fast test book site serve lint figures
+.PHONY: help tangle stitch check-sync test-fast test book site serve format lint figures
 
 help:  ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -36,8 +36,14 @@ site:  ## build the site strictly into site/ (needs `npm ci` for KaTeX)
 serve:  ## preview the site, rebuilt on every save
 	NO_MKDOCS_2_WARNING=1 $(VENV)/mkdocs serve
 
-lint:  ## ruff over the tangled package, the tests and the scripts (fix in the chapters!)
-	$(VENV)/ruff check mnist_math tests benchmarks scripts docs/hooks
+format:  ## ruff format the chapters' code blocks (then `make tangle`) and the plain files
+	$(PYTHON) scripts/format_chapters.py
+	$(VENV)/ruff format tests scripts benchmarks docs/hooks
+
+lint:  ## ruff check the tangled package and the plain files; check the formatting
+	$(VENV)/ruff check mnist_math tests scripts benchmarks docs/hooks
+	$(VENV)/ruff format --check tests scripts benchmarks docs/hooks
+	$(PYTHON) scripts/format_chapters.py --check
 
 figures:  ## redraw the book's figures into docs/img/ (minutes: full training runs)
 	$(VENV)/mnist-math figures

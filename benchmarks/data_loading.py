@@ -52,16 +52,26 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         compressed = Path(folder) / "mnist-compressed.npz"
         np.savez_compressed(compressed, **arrays)
-        print(f"the same arrays compressed (np.savez_compressed): "
-              f"{compressed.stat().st_size / 1e6:.1f} MB")
-        print(f"read the cache (read_npz, headers checked first): "
-              f"{median_seconds(lambda: read_npz(cache)):.3f} s")
-        print(f"read the compressed file (np.load): "
-              f"{median_seconds(lambda: read_compressed(compressed)):.3f} s")
-    print(f"sha256 of the four arrays: "
-          f"{median_seconds(lambda: [sha256_of(a) for a in arrays.values()]):.3f} s")
-    print(f"verify (structure and sha256): "
-          f"{median_seconds(lambda: verify(arrays, 'benchmark')):.3f} s")
+        print(
+            f"the same arrays compressed (np.savez_compressed): "
+            f"{compressed.stat().st_size / 1e6:.1f} MB"
+        )
+        print(
+            f"read the cache (read_npz, headers checked first): "
+            f"{median_seconds(lambda: read_npz(cache)):.3f} s"
+        )
+        print(
+            f"read the compressed file (np.load): "
+            f"{median_seconds(lambda: read_compressed(compressed)):.3f} s"
+        )
+    print(
+        f"sha256 of the four arrays: "
+        f"{median_seconds(lambda: [sha256_of(a) for a in arrays.values()]):.3f} s"
+    )
+    print(
+        f"verify (structure and sha256): "
+        f"{median_seconds(lambda: verify(arrays, 'benchmark')):.3f} s"
+    )
     print(f"load_mnist() from the cache: {median_seconds(load_mnist):.3f} s")
     test_csv = csv_bytes(x_test, y_test)
 
@@ -71,8 +81,10 @@ def main() -> None:
         return np.loadtxt(stream, delimiter=",", dtype=np.uint8, ndmin=2)
 
     seconds = median_seconds(parse, repeat=3)
-    print(f"parse the test set as CSV, as in the wheel ({len(test_csv) / 1e6:.1f} MB): "
-          f"{seconds:.2f} s, {len(test_csv) / 1e6 / seconds:.0f} MB/s")
+    print(
+        f"parse the test set as CSV, as in the wheel ({len(test_csv) / 1e6:.1f} MB): "
+        f"{seconds:.2f} s, {len(test_csv) / 1e6 / seconds:.0f} MB/s"
+    )
 
 
 if __name__ == "__main__":

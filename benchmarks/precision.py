@@ -53,8 +53,10 @@ def main() -> None:
         seconds = time.perf_counter() - start
         test_accuracy = accuracy(predict(params, X_test), Y_test)
         accuracies[(name, np.dtype(dtype).name)] = test_accuracy
-        row = (f"| {name} | {np.dtype(dtype).name} | {history['loss'][-1]:.4f} | "
-               f"{test_accuracy:.2%} | {seconds:.1f} |")
+        row = (
+            f"| {name} | {np.dtype(dtype).name} | {history['loss'][-1]:.4f} | "
+            f"{test_accuracy:.2%} | {seconds:.1f} |"
+        )
         print(row, flush=True)
         rows.append(row)
     load_after = os.getloadavg()[0]

@@ -162,22 +162,50 @@ def engines(data: dict) -> dict:
     start32 = init_params(seed=0, dtype=np.float32)
     n = cores()
     return {
-        "seed": ("seed's code", "float64", "BLAS: all",
-                 lambda k: seed_gradient_descent(X64, Y, 0.1, k)),
-        "reference64": ("reference `gradient_descent`", "float64", "BLAS: all",
-                        lambda k: gradient_descent(X64, Y, iterations=k, params=start64)),
-        "reference32": ("reference `gradient_descent`", "float32", "BLAS: all",
-                        lambda k: gradient_descent(X32, Y, iterations=k, params=start32)),
-        "fast64": ("`train_fast`", "float64", f"{n} threads",
-                   lambda k: train_fast(X64, Y, iterations=k, params=start64)),
-        "fast32_1": ("`train_fast`", "float32", "1 thread",
-                     lambda k: train_fast(X32, Y, iterations=k, params=start32, threads=1)),
-        "fast32": ("`train_fast`", "float32", f"{n} threads",
-                   lambda k: train_fast(X32, Y, iterations=k, params=start32)),
-        "torch32": ("torch twin `train_torch`, CPU", "float32",
-                    f"torch: {torch.get_num_threads()}",
-                    lambda k: train_torch(X32, Y, iterations=k, params=start32,
-                                          device="cpu", dtype="float32")),
+        "seed": (
+            "seed's code",
+            "float64",
+            "BLAS: all",
+            lambda k: seed_gradient_descent(X64, Y, 0.1, k),
+        ),
+        "reference64": (
+            "reference `gradient_descent`",
+            "float64",
+            "BLAS: all",
+            lambda k: gradient_descent(X64, Y, iterations=k, params=start64),
+        ),
+        "reference32": (
+            "reference `gradient_descent`",
+            "float32",
+            "BLAS: all",
+            lambda k: gradient_descent(X32, Y, iterations=k, params=start32),
+        ),
+        "fast64": (
+            "`train_fast`",
+            "float64",
+            f"{n} threads",
+            lambda k: train_fast(X64, Y, iterations=k, params=start64),
+        ),
+        "fast32_1": (
+            "`train_fast`",
+            "float32",
+            "1 thread",
+            lambda k: train_fast(X32, Y, iterations=k, params=start32, threads=1),
+        ),
+        "fast32": (
+            "`train_fast`",
+            "float32",
+            f"{n} threads",
+            lambda k: train_fast(X32, Y, iterations=k, params=start32),
+        ),
+        "torch32": (
+            "torch twin `train_torch`, CPU",
+            "float32",
+            f"torch: {torch.get_num_threads()}",
+            lambda k: train_torch(
+                X32, Y, iterations=k, params=start32, device="cpu", dtype="float32"
+            ),
+        ),
     }
 
 
@@ -205,9 +233,11 @@ def one_core_work(data: dict, rounds: int) -> dict:
     start64 = init_params(seed=0)
     runs = {label: table[label][3] for label in ("seed", "reference64", "reference32")}
     runs["fast64"] = lambda k: train_fast(
-        data["X64"], data["Y"], iterations=k, params=start64, threads=1)
+        data["X64"], data["Y"], iterations=k, params=start64, threads=1
+    )
     runs["fast32"] = lambda k: train_fast(
-        data["X32"], data["Y"], iterations=k, params=start32, threads=1)
+        data["X32"], data["Y"], iterations=k, params=start32, threads=1
+    )
     runs["torch32"] = table["torch32"][3]
     results: dict = {}
     torch_threads = torch.get_num_threads()
@@ -232,8 +262,17 @@ def reference_points(data: dict, rounds: int) -> dict:
     size = 2048
     square = rng.standard_normal((size, size), dtype=np.float32)
     X64, dZ1_64 = data["X64"], dZ1.astype(np.float64)
-    keys = ("read", "skinny1", "skinny", "dW1", "dW1T", "dW1_64", "dW1T_64", "square",
-            "square1")
+    keys = (
+        "read",
+        "skinny1",
+        "skinny",
+        "dW1",
+        "dW1T",
+        "dW1_64",
+        "dW1T_64",
+        "square",
+        "square1",
+    )
     best = {key: np.inf for key in keys}
     for _ in range(rounds):
         best["read"] = min(best["read"], timed(lambda: X32.sum()))
@@ -274,9 +313,11 @@ def memory(data: dict) -> dict:
     runs = {
         "seed's code (float64 X)": lambda: seed_gradient_descent(X64, Y, 0.1, 3),
         "reference `gradient_descent` (float32 X)": lambda: gradient_descent(
-            X32, Y, iterations=3, params=start32, record_every=1),
+            X32, Y, iterations=3, params=start32, record_every=1
+        ),
         "`train_fast` (float32 X)": lambda: train_fast(
-            X32, Y, iterations=3, params=start32, record_every=1),
+            X32, Y, iterations=3, params=start32, record_every=1
+        ),
     }
     peaks = {}
     for name, run in runs.items():
@@ -309,26 +350,44 @@ def main() -> None:
         for chunk in chunk_sizes:
             per_iteration(
                 lambda k, chunk=chunk: train_fast(
-                    data["X32"], data["Y"], iterations=k, params=start32, chunk_size=chunk),
-                f"chunk{chunk}", results)
-        print(f"round {round_number + 1}/{args.rounds}: "
-              + ", ".join(f"{label} {iteration_ms(best):.1f}" for label, best in results.items()),
-              flush=True)
+                    data["X32"], data["Y"], iterations=k, params=start32, chunk_size=chunk
+                ),
+                f"chunk{chunk}",
+                results,
+            )
+        print(
+            f"round {round_number + 1}/{args.rounds}: "
+            + ", ".join(
+                f"{label} {iteration_ms(best):.1f}" for label, best in results.items()
+            ),
+            flush=True,
+        )
     work = one_core_work(data, max(2, args.rounds // 2))
     limits = reference_points(data, args.rounds)
     peaks = memory(data)
     seconds = time.perf_counter() - began
     load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    write(table, results, work, limits, peaks, data, chunk_sizes,
-          load=(load_before, load_after), seconds=seconds, write_files=not args.no_write)
+    write(
+        table,
+        results,
+        work,
+        limits,
+        peaks,
+        data,
+        chunk_sizes,
+        load=(load_before, load_after),
+        seconds=seconds,
+        write_files=not args.no_write,
+    )
 
 
 # --------------------------------------------------------------------------------------
 # Report
 
 
-def write(table, results, work, limits, peaks, data, chunk_sizes, *, load, seconds,
-          write_files):
+def write(
+    table, results, work, limits, peaks, data, chunk_sizes, *, load, seconds, write_files
+):
     ms = {label: iteration_ms(results[label]) for label in results}
     seed = ms["seed"]
     machine = (
@@ -339,30 +398,53 @@ def write(table, results, work, limits, peaks, data, chunk_sizes, *, load, secon
         "them, and the wall-clock times are less reliable)."
     )
 
-    rows = ["| engine | dtype | threads | ms per iteration | speed-up over the seed's code |",
-            "|---|---|---|---:|---:|"]
-    for label, (name, dtype, threads, _run) in table.items():
-        rows.append(f"| {name} | {dtype} | {threads} | {ms[label]:.1f} | "
-                    f"{seed / ms[label]:.2f}× |")
-    fast = ms["fast32"]
-    lower = max(limits["read_ms"], 1000 * 2 * limits["flop"] / (limits["peak_gflops"] * 1e9))
-    checks = [
-        ("`train_fast` (float32) at least 2.5× faster than the seed's code",
-         seed / fast >= 2.5, f"{seed / fast:.2f}×"),
-        ("`train_fast` (float32) faster than the torch twin on the CPU",
-         fast < ms["torch32"], f"{ms['torch32'] / fast:.2f}×"),
-        ("float32 training faster than float64 (`train_fast`)",
-         fast < ms["fast64"], f"{ms['fast64'] / fast:.2f}×"),
-        ("float32 training faster than float64 (reference)",
-         ms["reference32"] < ms["reference64"],
-         f"{ms['reference64'] / ms['reference32']:.2f}×"),
+    rows = [
+        "| engine | dtype | threads | ms per iteration | speed-up over the seed's code |",
+        "|---|---|---|---:|---:|",
     ]
-    speed = "\n".join(rows) + "\n\n" + "\n".join(
-        f"- {claim}: **{'yes' if met else 'no'}** ({ratio})" for claim, met, ratio in checks
-    ) + (
-        f"\n- The lower bound of an iteration, the larger of reading $X$ once and two "
-        f"products at the peak rate, is {lower:.1f} ms: `train_fast` (float32) takes "
-        f"{fast / lower:.1f} times as long.\n\n{machine}\n"
+    for label, (name, dtype, threads, _run) in table.items():
+        rows.append(
+            f"| {name} | {dtype} | {threads} | {ms[label]:.1f} | "
+            f"{seed / ms[label]:.2f}× |"
+        )
+    fast = ms["fast32"]
+    lower = max(
+        limits["read_ms"], 1000 * 2 * limits["flop"] / (limits["peak_gflops"] * 1e9)
+    )
+    checks = [
+        (
+            "`train_fast` (float32) at least 2.5× faster than the seed's code",
+            seed / fast >= 2.5,
+            f"{seed / fast:.2f}×",
+        ),
+        (
+            "`train_fast` (float32) faster than the torch twin on the CPU",
+            fast < ms["torch32"],
+            f"{ms['torch32'] / fast:.2f}×",
+        ),
+        (
+            "float32 training faster than float64 (`train_fast`)",
+            fast < ms["fast64"],
+            f"{ms['fast64'] / fast:.2f}×",
+        ),
+        (
+            "float32 training faster than float64 (reference)",
+            ms["reference32"] < ms["reference64"],
+            f"{ms['reference64'] / ms['reference32']:.2f}×",
+        ),
+    ]
+    speed = (
+        "\n".join(rows)
+        + "\n\n"
+        + "\n".join(
+            f"- {claim}: **{'yes' if met else 'no'}** ({ratio})"
+            for claim, met, ratio in checks
+        )
+        + (
+            f"\n- The lower bound of an iteration, the larger of reading $X$ once and two "
+            f"products at the peak rate, is {lower:.1f} ms: `train_fast` (float32) takes "
+            f"{fast / lower:.1f} times as long.\n\n{machine}\n"
+        )
     )
 
     limit_rows = [
@@ -392,8 +474,11 @@ def write(table, results, work, limits, peaks, data, chunk_sizes, *, load, secon
         f"{machine}\n"
     )
 
-    work_rows = ["| engine | dtype | CPU ms per iteration, one core | "
-                 "speed-up over the seed's code |", "|---|---|---:|---:|"]
+    work_rows = [
+        "| engine | dtype | CPU ms per iteration, one core | "
+        "speed-up over the seed's code |",
+        "|---|---|---:|---:|",
+    ]
     for label, (name, dtype) in {
         "seed": ("seed's code", "float64"),
         "reference64": ("reference `gradient_descent`", "float64"),
@@ -402,12 +487,16 @@ def write(table, results, work, limits, peaks, data, chunk_sizes, *, load, secon
         "fast32": ("`train_fast`", "float32"),
         "torch32": ("torch twin `train_torch`, CPU", "float32"),
     }.items():
-        work_rows.append(f"| {name} | {dtype} | {work[label]:.1f} | "
-                         f"{work['seed'] / work[label]:.2f}× |")
+        work_rows.append(
+            f"| {name} | {dtype} | {work[label]:.1f} | "
+            f"{work['seed'] / work[label]:.2f}× |"
+        )
     work_text = "\n".join(work_rows) + "\n"
 
-    chunk_rows = ["| chunk size | ms per iteration (`train_fast`, float32, all cores) |",
-                  "|---:|---:|"]
+    chunk_rows = [
+        "| chunk size | ms per iteration (`train_fast`, float32, all cores) |",
+        "|---:|---:|",
+    ]
     for chunk in chunk_sizes:
         chunk_rows.append(f"| {chunk:,} | {ms[f'chunk{chunk}']:.1f} |")
     chunks_text = "\n".join(chunk_rows) + "\n"
@@ -427,12 +516,18 @@ def write(table, results, work, limits, peaks, data, chunk_sizes, *, load, secon
         print(text)
     if write_files:
         GENERATED.mkdir(parents=True, exist_ok=True)
-        for name, text in (("speed-limits.md", limits_text), ("speed.md", speed),
-                           ("speed-chunks.md", chunks_text), ("speed-memory.md", memory_text),
-                           ("speed-work.md", work_text)):
+        for name, text in (
+            ("speed-limits.md", limits_text),
+            ("speed.md", speed),
+            ("speed-chunks.md", chunks_text),
+            ("speed-memory.md", memory_text),
+            ("speed-work.md", work_text),
+        ):
             (GENERATED / name).write_text(text, encoding="utf-8")
-        print(f"wrote {', '.join(sorted(p.name for p in GENERATED.glob('speed*.md')))} "
-              f"in {GENERATED.relative_to(ROOT)}")
+        print(
+            f"wrote {', '.join(sorted(p.name for p in GENERATED.glob('speed*.md')))} "
+            f"in {GENERATED.relative_to(ROOT)}"
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+
 # ~/~ begin <<docs/engineering.md#checks-matrix>>[init]
 def check_matrix(
     name: str,
@@ -129,7 +130,9 @@ def check_params(params: object) -> dict[str, np.ndarray]:
     for key in PARAM_NAMES:
         value = params[key]
         if isinstance(value, np.ndarray) and not np.issubdtype(value.dtype, np.floating):
-            raise TypeError(f"{key} must hold floating-point numbers, got dtype {value.dtype}")
+            raise TypeError(
+                f"{key} must hold floating-point numbers, got dtype {value.dtype}"
+            )
     W1 = check_matrix("W1", params["W1"])
     h = W1.shape[0]
     b1 = check_matrix("b1", params["b1"], rows=h)
@@ -141,7 +144,9 @@ def check_params(params: object) -> dict[str, np.ndarray]:
             f"W2 must have {h} columns to follow W1 of shape {W1.shape}, got {W2.shape}"
         )
     if b1.shape[1] != 1 or b2.shape[1] != 1:
-        raise ValueError(f"b1 and b2 must be columns (h, 1), got {b1.shape} and {b2.shape}")
+        raise ValueError(
+            f"b1 and b2 must be columns (h, 1), got {b1.shape} and {b2.shape}"
+        )
     dtypes = {str(array.dtype) for array in (W1, b1, W2, b2)}
     if len(dtypes) != 1:
         raise TypeError(
@@ -222,7 +227,9 @@ def check_rate(name: str, value: object) -> float:
     if not real or isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a positive number such as 0.1, got {value!r}")
     if not 0 < value < np.inf:
-        raise ValueError(f"{name} must be a positive finite number such as 0.1, got {value!r}")
+        raise ValueError(
+            f"{name} must be a positive finite number such as 0.1, got {value!r}"
+        )
     return float(value)
 # ~/~ end
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from ._checks import check_matrix
 
+
 # ~/~ begin <<docs/activations.md#activations-relu>>[init]
 def relu(Z: np.ndarray) -> np.ndarray:
     r"""Rectified linear unit, applied entry by entry.
@@ -46,7 +47,10 @@ def softmax(Z: np.ndarray) -> np.ndarray:
 
     Implements [softmax][eq-softmax]:
 
-    $$\operatorname{softmax}(Z)_{cj} = \frac{e^{Z_{cj} - \max_{c'} Z_{c'j}}}{\sum_{c''} e^{Z_{c''j} - \max_{c'} Z_{c'j}}}$$
+    $$
+    \operatorname{softmax}(Z)_{cj}
+    = \frac{e^{Z_{cj} - \max_{c'} Z_{c'j}}}{\sum_{c''} e^{Z_{c''j} - \max_{c'} Z_{c'j}}}
+    $$
 
     Args:
         Z: Logits, shape (k, m), one example per column, finite floats.

@@ -6,9 +6,16 @@ Tangled from the book's chapter "5. Backward propagation" (docs/backward.md).
 
 import numpy as np
 
-from ._checks import check_cache, check_labels, check_matrix, check_params, check_same_dtype
+from ._checks import (
+    check_cache,
+    check_labels,
+    check_matrix,
+    check_params,
+    check_same_dtype,
+)
 from .activations import relu_derivative
 from .loss import one_hot
+
 
 # ~/~ begin <<docs/backward.md#backward-prop>>[init]
 def backward_prop(
@@ -27,9 +34,11 @@ def backward_prop(
 
     $$
     \begin{aligned}
-    dZ^{[2]} &= A^{[2]} - Y, & dW^{[2]} &= \tfrac{1}{m} dZ^{[2]} A^{[1]\top}, & db^{[2]} &= \tfrac{1}{m} \textstyle\sum_j dZ^{[2]}_{:,j}, \\
+    dZ^{[2]} &= A^{[2]} - Y, & dW^{[2]} &= \tfrac{1}{m} dZ^{[2]} A^{[1]\top},
+        & db^{[2]} &= \tfrac{1}{m} \textstyle\sum_j dZ^{[2]}_{:,j}, \\
     dA^{[1]} &= W^{[2]\top} dZ^{[2]}, & dZ^{[1]} &= dA^{[1]} \odot g'(Z^{[1]}), & & \\
-    dW^{[1]} &= \tfrac{1}{m} dZ^{[1]} X^\top, & db^{[1]} &= \tfrac{1}{m} \textstyle\sum_j dZ^{[1]}_{:,j}. & &
+    dW^{[1]} &= \tfrac{1}{m} dZ^{[1]} X^\top,
+        & db^{[1]} &= \tfrac{1}{m} \textstyle\sum_j dZ^{[1]}_{:,j}. & &
     \end{aligned}
     $$
 

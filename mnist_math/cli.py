@@ -10,13 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
+
 # ~/~ begin <<docs/engineering.md#cli-parser>>[init]
 def positive_int(text: str) -> int:
     """An argparse type: an integer >= 1."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer, got {text!r}"
+        ) from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
@@ -40,7 +43,9 @@ def positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number, got {text!r}"
+        ) from None
     if not value > 0 or not np.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
     return value
@@ -60,30 +65,72 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train a network and report its test accuracy")
+    train = commands.add_parser(
+        "train", help="train a network and report its test accuracy"
+    )
     train.set_defaults(command_parser=train)
     add = train.add_argument
-    add("--engine", choices=ENGINES, default=None,
-        help="fast (default), reference (chapter 7's loop) or minibatch (Going further)")
-    add("--recipe", choices=RECIPE_NAMES, default=None,
-        help="a recipe of Going further (best: 98%% in seconds); implies --engine minibatch")
-    add("--hidden", type=positive_int, default=None,
-        help="hidden units (default 10, or the recipe's)")
-    add("--lr", type=positive_float, default=None,
-        help="learning rate (default 0.1, or the recipe's)")
-    add("--iterations", type=positive_int, default=None,
-        help="full-batch iterations (default 500): fast, reference, torch")
-    add("--epochs", type=positive_int, default=None,
-        help="passes over the data: minibatch only (default: the recipe's)")
-    add("--batch-size", type=positive_int, default=None,
-        help="examples per step: minibatch (default: the recipe's) and torch (default: all)")
-    add("--optimizer", choices=["sgd", "momentum", "adam"], default=None,
-        help="minibatch (default: the recipe's) and torch (default sgd)")
-    add("--init", choices=["uniform", "he"], default=None,
-        help="initial weights: uniform (the seed's, default) or he (a recipe's default)")
+    add(
+        "--engine",
+        choices=ENGINES,
+        default=None,
+        help="fast (default), reference (chapter 7's loop) or minibatch (Going further)",
+    )
+    add(
+        "--recipe",
+        choices=RECIPE_NAMES,
+        default=None,
+        help="a recipe of Going further (best: 98%% in seconds); implies --engine minibatch",
+    )
+    add(
+        "--hidden",
+        type=positive_int,
+        default=None,
+        help="hidden units (default 10, or the recipe's)",
+    )
+    add(
+        "--lr",
+        type=positive_float,
+        default=None,
+        help="learning rate (default 0.1, or the recipe's)",
+    )
+    add(
+        "--iterations",
+        type=positive_int,
+        default=None,
+        help="full-batch iterations (default 500): fast, reference, torch",
+    )
+    add(
+        "--epochs",
+        type=positive_int,
+        default=None,
+        help="passes over the data: minibatch only (default: the recipe's)",
+    )
+    add(
+        "--batch-size",
+        type=positive_int,
+        default=None,
+        help="examples per step: minibatch (default: the recipe's) and torch (default: all)",
+    )
+    add(
+        "--optimizer",
+        choices=["sgd", "momentum", "adam"],
+        default=None,
+        help="minibatch (default: the recipe's) and torch (default sgd)",
+    )
+    add(
+        "--init",
+        choices=["uniform", "he"],
+        default=None,
+        help="initial weights: uniform (the seed's, default) or he (a recipe's default)",
+    )
     add("--seed", type=seed_int, default=None, help="random seed (default 0)")
-    add("--dtype", choices=["float64", "float32"], default=None,
-        help="default float32 (fast, minibatch), float64 (reference, torch)")
+    add(
+        "--dtype",
+        choices=["float64", "float32"],
+        default=None,
+        help="default float32 (fast, minibatch), float64 (reference, torch)",
+    )
     add("--backend", choices=["numpy", "torch"], default="numpy")
     add("--device", default=None, help="torch only: auto (default), cpu, cuda, mps")
     add("--data", default=None, help="an mnist.npz or a folder of IDX files")
@@ -93,8 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser(
         "predict", help="read digits in PNG or JPEG files with a saved network"
     )
-    predict.add_argument("model", metavar="MODEL.npz", help="a network saved by `train --save`")
-    predict.add_argument("images", nargs="+", metavar="IMAGE", help="pictures of one digit each")
+    predict.add_argument(
+        "model", metavar="MODEL.npz", help="a network saved by `train --save`"
+    )
+    predict.add_argument(
+        "images", nargs="+", metavar="IMAGE", help="pictures of one digit each"
+    )
     predict.add_argument(
         "--json", action="store_true", help="one JSON object per image and line"
     )
@@ -102,14 +153,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--show", action="store_true", help="print the 28x28 input the network sees"
     )
 
-    data = commands.add_parser("data", help="fetch, verify and cache MNIST; say where it is")
-    data.add_argument("--path", default=None, help="an mnist.npz or a folder of IDX files")
-    data.add_argument("--refresh", action="store_true", help="ignore the cache and load again")
+    data = commands.add_parser(
+        "data", help="fetch, verify and cache MNIST; say where it is"
+    )
+    data.add_argument(
+        "--path", default=None, help="an mnist.npz or a folder of IDX files"
+    )
+    data.add_argument(
+        "--refresh", action="store_true", help="ignore the cache and load again"
+    )
 
     for command in (train, predict, data):
         # Also accepted after the command; SUPPRESS keeps the top-level default otherwise.
         command.add_argument(
-            "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help=argparse.SUPPRESS,
         )
 
     commands.add_parser(
@@ -189,7 +249,9 @@ def check_save_path(path: str | None) -> None:
         return
     target = Path(path)
     if target.is_dir():
-        raise IsADirectoryError(f"--save {path} is a folder: name a file such as model.npz")
+        raise IsADirectoryError(
+            f"--save {path} is a folder: name a file such as model.npz"
+        )
     folder = target.parent
     if not folder.is_dir():
         raise FileNotFoundError(
@@ -217,7 +279,9 @@ def training_bytes(n_hidden: int, m: int, n_in: int, itemsize: int, engine: str)
     step works on at once (all m, a chunk or a batch), and four copies of W1."""
     at_once = {"fast": min(m, 1024), "minibatch": min(m, 1024)}.get(engine, m)
     copies_of_X = 2 if engine == "minibatch" else 1  # the mini-batch engine keeps rows
-    return itemsize * (copies_of_X * n_in * m + 6 * n_hidden * at_once + 4 * n_hidden * n_in)
+    return itemsize * (
+        copies_of_X * n_in * m + 6 * n_hidden * at_once + 4 * n_hidden * n_in
+    )
 
 
 def check_fits(n_hidden: int, m: int, n_in: int, itemsize: int, engine: str) -> None:
@@ -253,7 +317,10 @@ def settings_of(args: argparse.Namespace, engine: str) -> dict:
         "batch_size": args.batch_size,
         "optimizer": args.optimizer,
     }
-    settings = {**recipe, **{key: value for key, value in given.items() if value is not None}}
+    settings = {
+        **recipe,
+        **{key: value for key, value in given.items() if value is not None},
+    }
     settings["seed"] = 0 if args.seed is None else args.seed
     if engine != "minibatch":
         settings["iterations"] = 500 if args.iterations is None else args.iterations

@@ -27,6 +27,7 @@ from ._checks import (
 from .forward import init_params
 from .train import GRADIENT_NAMES, update_params
 
+
 # ~/~ begin <<docs/fast.md#fast-chunk>>[init]
 def chunk_sums(
     params: dict[str, np.ndarray],
@@ -202,10 +203,14 @@ def train_fast(
         check_count("threads", threads)
     warn_if_not_pixels(X)
     if params is None:
-        params = init_params(X.shape[0], n_hidden, 10, seed=seed, scheme=scheme, dtype=X.dtype)
+        params = init_params(
+            X.shape[0], n_hidden, 10, seed=seed, scheme=scheme, dtype=X.dtype
+        )
     params = check_params(params)
     if params["W1"].shape[1] != X.shape[0]:
-        raise ValueError(f"W1 has {params['W1'].shape[1]} columns but X has {X.shape[0]} rows")
+        raise ValueError(
+            f"W1 has {params['W1'].shape[1]} columns but X has {X.shape[0]} rows"
+        )
     params = {name: array.astype(X.dtype, copy=False) for name, array in params.items()}
     # ~/~ end
     # ~/~ begin <<docs/fast.md#fast-train-setup>>[init]
@@ -236,8 +241,14 @@ def train_fast(
                 loss = total["loss"] / m
                 first_loss = history["loss"][0] if history["loss"] else loss
                 final = i == iterations - 1
-                check_loss(loss, first_loss=first_loss, iteration=i, lr=lr, params=params,
-                           final=final)
+                check_loss(
+                    loss,
+                    first_loss=first_loss,
+                    iteration=i,
+                    lr=lr,
+                    params=params,
+                    final=final,
+                )
                 acc = total["correct"] / m
                 history["iteration"].append(i)
                 history["loss"].append(loss)
@@ -254,9 +265,7 @@ def train_fast(
 # ~/~ end
 
 # ~/~ begin <<docs/fast.md#fast-tolerance>>[init]
-def trajectory_tolerance(
-    dtype: npt.DTypeLike, iterations: int, largest: float
-) -> float:
+def trajectory_tolerance(dtype: npt.DTypeLike, iterations: int, largest: float) -> float:
     r"""How far two correct engines' weights may drift apart after ``iterations`` steps.
 
     $\tau = 2\,(t + 1)\, u \max|\theta|$, where $u$ is the unit round-off of ``dtype``

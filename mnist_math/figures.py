@@ -7,7 +7,6 @@ trainers and writes every PNG into ``docs/img/``. Run it with
 ``python -m mnist_math.figures [--out docs/img] [--only NAME ...]``.
 """
 
-# ~/~ begin <<docs/figures.md#figures-imports>>[init]
 import argparse
 import sys
 from collections.abc import Mapping, Sequence
@@ -23,7 +22,6 @@ from .cli import positive_int
 from .data import as_columns, load_mnist
 from .forward import forward_prop, init_params
 from .train import accuracy, gradient_descent, predict
-# ~/~ end
 
 # ~/~ begin <<docs/figures.md#figures-style>>[init]
 DPI = 110
@@ -155,7 +153,9 @@ def first_layer_weights(W1: np.ndarray, label: str = "weight") -> Figure:
         for i, ax in enumerate(axes.flat):
             ax.set_axis_off()
             if i < h:
-                image = ax.imshow(W1[i].reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
+                image = ax.imshow(
+                    W1[i].reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit
+                )
                 ax.set_title(f"unit {i}", fontsize=9, pad=2)
         figure.colorbar(image, ax=axes, shrink=0.85, label=label)
     return figure
@@ -209,13 +209,30 @@ def numpy_vs_torch(
         loss_ax.set_title("the same training, twice")
         loss_ax.legend(loc="upper right")
         diff_ax.set_yscale("log")
-        diff_ax.plot(iterations, rounding_step, color="0.6", linestyle=":",
-                     label="one float64 rounding step of $L$")
-        diff_ax.plot(iterations[~equal], difference[~equal], ".", color="0.2", markersize=3,
-                     label="|NumPy loss - PyTorch loss|")
+        diff_ax.plot(
+            iterations,
+            rounding_step,
+            color="0.6",
+            linestyle=":",
+            label="one float64 rounding step of $L$",
+        )
+        diff_ax.plot(
+            iterations[~equal],
+            difference[~equal],
+            ".",
+            color="0.2",
+            markersize=3,
+            label="|NumPy loss - PyTorch loss|",
+        )
         if equal.any():
-            diff_ax.plot(iterations[equal], np.full(equal.sum(), floor), "|", color=TEST_COLOR,
-                         markersize=6, label="exactly equal")
+            diff_ax.plot(
+                iterations[equal],
+                np.full(equal.sum(), floor),
+                "|",
+                color=TEST_COLOR,
+                markersize=6,
+                label="exactly equal",
+            )
         top = max(1e3 * float(rounding_step.max()), 10 * float(difference.max()))
         diff_ax.set_ylim(0.5 * floor, top)
         diff_ax.set_xlabel("iteration")
@@ -293,8 +310,14 @@ def computational_graph() -> Figure:
         ax.set_xlim(-0.6, 14.3)
         ax.set_ylim(-2.75, 2.75)
         for x, y, label, kind in GRAPH_NODES.values():
-            box = {"boxstyle": "round,pad=0.35", "facecolor": fill[kind], "edgecolor": "0.15"}
-            ax.text(x, y, label, ha="center", va="center", fontsize=13, zorder=3, bbox=box)
+            box = {
+                "boxstyle": "round,pad=0.35",
+                "facecolor": fill[kind],
+                "edgecolor": "0.15",
+            }
+            ax.text(
+                x, y, label, ha="center", va="center", fontsize=13, zorder=3, bbox=box
+            )
 
         def arrow(start: str, end: str, color: str, shift: float) -> tuple[float, float]:
             x0, y0 = GRAPH_NODES[start][:2]
@@ -406,7 +429,9 @@ def output_error(images: np.ndarray, labels: np.ndarray, A2: np.ndarray) -> Figu
 # ~/~ end
 
 # ~/~ begin <<docs/figures.md#figures-runs>>[init]
-def reference_runs(iterations: int = 500, *, torch: bool = True, progress: bool = False) -> dict:
+def reference_runs(
+    iterations: int = 500, *, torch: bool = True, progress: bool = False
+) -> dict:
     """Train the reference network with NumPy (and PyTorch) on the full MNIST.
 
     Args:
@@ -425,7 +450,13 @@ def reference_runs(iterations: int = 500, *, torch: bool = True, progress: bool 
     Y = y_train.astype(np.int64)
     initial = init_params(X.shape[0], 10, 10, seed=0)
     params, history = gradient_descent(
-        X, Y, lr=0.1, iterations=iterations, params=initial, record_every=1, progress=progress
+        X,
+        Y,
+        lr=0.1,
+        iterations=iterations,
+        params=initial,
+        record_every=1,
+        progress=progress,
     )
     test_accuracy = accuracy(predict(params, as_columns(x_test)), y_test.astype(np.int64))
     runs = {
@@ -495,9 +526,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status, 0 on success.
     """
     parser = argparse.ArgumentParser(
-        prog="python -m mnist_math.figures", description="Draw the book's figures into PNG files."
+        prog="python -m mnist_math.figures",
+        description="Draw the book's figures into PNG files.",
     )
-    parser.add_argument("--out", default="docs/img", help="folder of the PNGs (default: docs/img)")
+    parser.add_argument(
+        "--out", default="docs/img", help="folder of the PNGs (default: docs/img)"
+    )
     parser.add_argument(
         "--only",
         nargs="+",
@@ -567,7 +601,6 @@ def draw(name: str, runs: Mapping) -> Figure:
         return numpy_vs_torch(runs["history"], runs["torch_history"])
     raise ValueError(f"no figure called {name!r}: choose one of {', '.join(FIGURES)}")
 # ~/~ end
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -10,6 +10,7 @@ import numpy.typing as npt
 from ._checks import check_count, check_matrix, check_params, check_same_dtype, check_seed
 from .activations import relu, softmax
 
+
 # ~/~ begin <<docs/forward.md#forward-init-params>>[init]
 def init_params(
     n_in: int = 784,
@@ -51,7 +52,9 @@ def init_params(
     seed = check_seed(seed)
     dtype = np.dtype(dtype)
     if not np.issubdtype(dtype, np.floating):
-        raise TypeError(f"dtype must be a floating-point type such as float64, got {dtype}")
+        raise TypeError(
+            f"dtype must be a floating-point type such as float64, got {dtype}"
+        )
     rng = np.random.default_rng(seed)
     shapes = {
         "W1": (n_hidden, n_in),
@@ -60,7 +63,9 @@ def init_params(
         "b2": (n_out, 1),
     }
     if scheme == "uniform":
-        params = {name: rng.uniform(-0.5, 0.5, size=shape) for name, shape in shapes.items()}
+        params = {
+            name: rng.uniform(-0.5, 0.5, size=shape) for name, shape in shapes.items()
+        }
     elif scheme == "he":
         params = {
             "W1": rng.normal(0.0, np.sqrt(2.0 / n_in), size=shapes["W1"]),

@@ -26,7 +26,7 @@ from ._checks import (
 from .backward import backward_prop
 from .forward import forward_prop, init_params
 from .loss import cross_entropy
-from .train import GRADIENT_NAMES, accuracy, get_predictions, update_params
+from .train import GRADIENT_NAMES, get_predictions, update_params
 
 # ~/~ begin <<docs/going-further.md#further-batches>>[init]
 SHUFFLE_STREAM = 1  # the shuffles' generator is seeded by (seed, SHUFFLE_STREAM)
@@ -97,7 +97,9 @@ def check_update_inputs(
         keys += [("state", state, prefix + name) for prefix in prefixes]
         for label, source, key in keys:
             if key not in source:
-                raise ValueError(f"{label} has no {key!r}: pass the dict the book returns")
+                raise ValueError(
+                    f"{label} has no {key!r}: pass the dict the book returns"
+                )
             value = check_matrix(key, source[key])
             shape = params[name].shape
             if value.shape != shape:
@@ -483,9 +485,7 @@ def train_minibatch(
         # ~/~ begin <<docs/going-further.md#further-train-record>>[init]
         loss, train_accuracy = evaluate(params, X, Y)
         final = epoch == epochs
-        check_loss(
-            loss, first_loss=first_loss, iteration=step, lr=lr, params=params, final=final
-        )
+        check_loss(loss, first_loss=first_loss, iteration=step, lr=lr, params=params, final=final)
         history["epoch"].append(epoch)
         history["iteration"].append(step + 1)
         history["loss"].append(loss)

@@ -82,7 +82,10 @@ def numerical_gradient(
 
     Implements [the central difference][eq-central-difference]:
 
-    $$\frac{\partial f}{\partial x_i} \approx \frac{f(x + \varepsilon e_i) - f(x - \varepsilon e_i)}{2\varepsilon}$$
+    $$
+    \frac{\partial f}{\partial x_i}
+    \approx \frac{f(x + \varepsilon e_i) - f(x - \varepsilon e_i)}{2\varepsilon}
+    $$
 
     Each entry of ``x`` is moved in place and restored before the next one (also if ``f``
     raises), so ``f`` can read ``x`` directly. Costs two calls of ``f`` per entry.
@@ -100,7 +103,9 @@ def numerical_gradient(
         ValueError: ``eps`` is not a positive finite number.
     """
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        raise TypeError(f"x must be a float64 NumPy array, got {getattr(x, 'dtype', type(x))}")
+        raise TypeError(
+            f"x must be a float64 NumPy array, got {getattr(x, 'dtype', type(x))}"
+        )
     if not np.isfinite(eps) or eps <= 0:
         raise ValueError(f"eps must be a positive finite number, got {eps!r}")
     gradient = np.zeros_like(x)
@@ -145,7 +150,10 @@ def gradient_check(
     Raises:
         ValueError: a gradient of ``backward`` does not have its parameter's shape.
     """
-    work = {name: np.array(params[name], dtype=np.float64) for name in ("W1", "b1", "W2", "b2")}
+    work = {
+        name: np.array(params[name], dtype=np.float64)
+        for name in ("W1", "b1", "W2", "b2")
+    }
     X = np.asarray(X, dtype=np.float64)
     grads = backward(work, forward_prop(work, X), X, Y)
     errors = {}
@@ -157,9 +165,13 @@ def gradient_check(
 
         analytic = grads["d" + name]
         if analytic.shape != work[name].shape:
-            raise ValueError(f"d{name} has shape {analytic.shape}, {name} has {work[name].shape}")
+            raise ValueError(
+                f"d{name} has shape {analytic.shape}, {name} has {work[name].shape}"
+            )
         numeric = numerical_gradient(loss, work[name], eps)
-        scale = max(np.max(np.abs(analytic)), np.max(np.abs(numeric)), np.finfo(np.float64).tiny)
+        scale = max(
+            np.max(np.abs(analytic)), np.max(np.abs(numeric)), np.finfo(np.float64).tiny
+        )
         errors[name] = float(np.max(np.abs(analytic - numeric)) / scale)
     return errors
 # ~/~ end

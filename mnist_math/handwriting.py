@@ -328,7 +328,11 @@ def run_predict(args: argparse.Namespace) -> int:
         digit = int(np.argmax(A2))
         blank = not x.any()
         if args.json:
-            record = {"file": name, "digit": digit, "probabilities": [float(p) for p in A2]}
+            record = {
+                "file": name,
+                "digit": digit,
+                "probabilities": [float(p) for p in A2],
+            }
             if blank:
                 record["blank"] = True
             if args.show:

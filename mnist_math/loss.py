@@ -9,6 +9,7 @@ import numpy.typing as npt
 
 from ._checks import check_labels, check_matrix
 
+
 # ~/~ begin <<docs/loss.md#loss-one-hot>>[init]
 def one_hot(
     Y: np.ndarray, n_classes: int = 10, dtype: npt.DTypeLike = np.float64
@@ -33,7 +34,9 @@ def one_hot(
     Y = check_labels("Y", Y, n_classes=n_classes)
     dtype = np.dtype(dtype)
     if not np.issubdtype(dtype, np.floating):
-        raise TypeError(f"dtype must be a floating-point type such as float64, got {dtype}")
+        raise TypeError(
+            f"dtype must be a floating-point type such as float64, got {dtype}"
+        )
     encoded = np.zeros((n_classes, Y.size), dtype=dtype)
     encoded[Y, np.arange(Y.size)] = 1
     return encoded

@@ -90,14 +90,20 @@ def save_params(
     dtypes = {params[name].dtype for name in PARAM_NAMES}
     if len(dtypes) != 1 or dtypes.pop() not in DTYPES:
         found = ", ".join(f"{name} {params[name].dtype}" for name in PARAM_NAMES)
-        raise TypeError(f"the four arrays must all be float32 or all float64, got {found}")
+        raise TypeError(
+            f"the four arrays must all be float32 or all float64, got {found}"
+        )
     if meta is not None and not isinstance(meta, dict):
         raise TypeError(f"meta must be a dict, got {type(meta).__name__}")
     full_meta = dict(meta or {})
     full_meta.update(
         format=FORMAT,
         format_version=FORMAT_VERSION,
-        architecture=[params["W1"].shape[1], params["W1"].shape[0], params["W2"].shape[0]],
+        architecture=[
+            params["W1"].shape[1],
+            params["W1"].shape[0],
+            params["W2"].shape[0],
+        ],
         dtype=str(params["W1"].dtype),
         package_version=package_version(),
         sha256=params_checksum(params),
@@ -118,7 +124,9 @@ def save_params(
             os.fsync(stream.fileno())
         umask = os.umask(0)  # reading the umask means setting it; set it back at once
         os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's file is private; a new file is not
+        os.chmod(
+            temporary, 0o666 & ~umask
+        )  # mkstemp's file is private; a new file is not
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)

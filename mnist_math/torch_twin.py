@@ -28,6 +28,7 @@ from ._checks import (
 )
 from .forward import init_params
 
+
 # ~/~ begin <<docs/pytorch.md#torch-model>>[init]
 class TwoLayerNet(nn.Module):
     """The book's 784 -> h -> 10 network as a PyTorch module, one example per row.
@@ -183,7 +184,9 @@ def select_device(name: torch.device | str = "auto") -> torch.device:
         index = torch.cuda.current_device() if device.index is None else device.index
         count = torch.cuda.device_count()
         if index >= count:
-            raise RuntimeError(f"device {name!r} was requested but there are {count} CUDA GPU(s)")
+            raise RuntimeError(
+                f"device {name!r} was requested but there are {count} CUDA GPU(s)"
+            )
         return torch.device("cuda", index)
     if device.type == "mps":
         if not torch.backends.mps.is_available():
@@ -221,7 +224,9 @@ def select_dtype(dtype: torch.dtype | str, device: torch.device) -> torch.dtype:
     if torch_dtype not in DTYPES.values():
         raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
     if device.type == "mps" and torch_dtype == torch.float64:
-        raise ValueError("MPS does not support float64: use dtype='float32' on this device")
+        raise ValueError(
+            "MPS does not support float64: use dtype='float32' on this device"
+        )
     return torch_dtype
 # ~/~ end
 
@@ -339,7 +344,9 @@ def train_torch(
     seed = check_seed(seed)
     warn_if_not_pixels(X)
     if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+        raise ValueError(
+            f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}"
+        )
     if schedule not in ("constant", "cosine"):
         raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     if batch_size is not None:
@@ -353,8 +360,14 @@ def train_torch(
             )
         for index in batch_order[:iterations]:
             index = np.asarray(index)
-            if not np.issubdtype(index.dtype, np.integer) or index.ndim != 1 or index.size == 0:
-                raise ValueError("batch_order must hold non-empty 1-D arrays of example indices")
+            if (
+                not np.issubdtype(index.dtype, np.integer)
+                or index.ndim != 1
+                or index.size == 0
+            ):
+                raise ValueError(
+                    "batch_order must hold non-empty 1-D arrays of example indices"
+                )
             if index.min() < 0 or index.max() >= m:
                 raise ValueError(f"batch_order holds an index outside 0..{m - 1}")
     # ~/~ end
@@ -407,16 +420,27 @@ def train_torch(
             loss_value = all_loss.item()
             first_loss = loss_value if first_loss is None else first_loss
             final = iteration == iterations - 1
-            check_loss(loss_value, first_loss=first_loss, iteration=iteration, lr=lr,
-                       params=last_finite, final=final)
+            check_loss(
+                loss_value,
+                first_loss=first_loss,
+                iteration=iteration,
+                lr=lr,
+                params=last_finite,
+                final=final,
+            )
             correct = (all_logits.argmax(dim=1) == Y_rows).sum().item()
             history["iteration"].append(iteration)
             history["loss"].append(loss_value)
             history["accuracy"].append(correct / m)
             bar.set_postfix(loss=f"{loss_value:.4f}", acc=f"{correct / m:.2%}")
         elif not torch.isfinite(loss):
-            check_loss(loss.item(), first_loss=first_loss, iteration=iteration, lr=lr,
-                       params=last_finite)
+            check_loss(
+                loss.item(),
+                first_loss=first_loss,
+                iteration=iteration,
+                lr=lr,
+                params=last_finite,
+            )
         optim.zero_grad()
         loss.backward()
         optim.step()

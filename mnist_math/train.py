@@ -8,8 +8,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ._checks import (
-    check_count,
     PARAM_NAMES,
+    check_count,
     check_finite,
     check_labels,
     check_loss,
@@ -54,10 +54,14 @@ def update_params(
     new_params = {}
     for name in ("W1", "b1", "W2", "b2"):
         if "d" + name not in grads:
-            raise ValueError(f"grads has no 'd{name}': pass the dict backward_prop returns")
+            raise ValueError(
+                f"grads has no 'd{name}': pass the dict backward_prop returns"
+            )
         gradient = grads["d" + name]
         if gradient.shape != params[name].shape:
-            raise ValueError(f"d{name} has shape {gradient.shape}, {name} has {params[name].shape}")
+            raise ValueError(
+                f"d{name} has shape {gradient.shape}, {name} has {params[name].shape}"
+            )
         check_same_dtype("d" + name, gradient, params[name].dtype)
         if not np.all(np.isfinite(gradient)):
             raise ValueError(
@@ -122,9 +126,13 @@ def accuracy(predictions: np.ndarray, Y: np.ndarray) -> float:
     predictions = np.asarray(predictions)
     Y = np.asarray(Y)
     if predictions.shape != Y.shape or predictions.ndim != 1:
-        raise ValueError(f"predictions {predictions.shape} and Y {Y.shape} must both be (m,)")
+        raise ValueError(
+            f"predictions {predictions.shape} and Y {Y.shape} must both be (m,)"
+        )
     if Y.size == 0:
-        raise ValueError("accuracy of an empty set of predictions is undefined: pass m >= 1")
+        raise ValueError(
+            "accuracy of an empty set of predictions is undefined: pass m >= 1"
+        )
     return float(np.mean(predictions == Y))
 # ~/~ end
 
@@ -180,10 +188,14 @@ def gradient_descent(
     seed = check_seed(seed)
     warn_if_not_pixels(X)
     if params is None:
-        params = init_params(X.shape[0], n_hidden, 10, seed=seed, scheme=scheme, dtype=X.dtype)
+        params = init_params(
+            X.shape[0], n_hidden, 10, seed=seed, scheme=scheme, dtype=X.dtype
+        )
     params = check_params(params)
     if params["W1"].shape[1] != X.shape[0]:
-        raise ValueError(f"W1 has {params['W1'].shape[1]} columns but X has {X.shape[0]} rows")
+        raise ValueError(
+            f"W1 has {params['W1'].shape[1]} columns but X has {X.shape[0]} rows"
+        )
     params = {name: array.astype(X.dtype, copy=False) for name, array in params.items()}
     history: dict[str, list] = {"iteration": [], "loss": [], "accuracy": []}
     bar = tqdm(range(iterations), desc="training", unit="it", disable=not progress)
@@ -197,7 +209,12 @@ def gradient_descent(
                 first_loss = history["loss"][0] if history["loss"] else loss
                 final = i == iterations - 1
                 check_loss(
-                    loss, first_loss=first_loss, iteration=i, lr=lr, params=params, final=final
+                    loss,
+                    first_loss=first_loss,
+                    iteration=i,
+                    lr=lr,
+                    params=params,
+                    final=final,
                 )
                 acc = accuracy(get_predictions(cache["A2"]), Y)
                 history["iteration"].append(i)

@@ -94,7 +94,9 @@ def write_table(name: str, lines: list[str], out: Path) -> None:
 
 def describe(settings: dict) -> str:
     """Short text of a train_minibatch configuration, for a table cell."""
-    optimizer = {"sgd": "SGD", "momentum": "momentum 0.9", "adam": "Adam"}[settings["optimizer"]]
+    optimizer = {"sgd": "SGD", "momentum": "momentum 0.9", "adam": "Adam"}[
+        settings["optimizer"]
+    ]
     schedule = ", cosine" if settings.get("schedule") == "cosine" else ""
     return (
         f"h {settings['n_hidden']}, {settings['scheme']}, b {settings['batch_size']}, "
@@ -242,7 +244,9 @@ def ablation_figure(results: list[tuple[str, str, float | None, float]]) -> Figu
         figure = Figure(figsize=(8.0, 0.32 * len(results) + 1.0), layout="constrained")
         ax = figure.subplots()
         positions = np.arange(len(results))[::-1]
-        for position, (block, _change, acc, elapsed) in zip(positions, results, strict=True):
+        for position, (block, _change, acc, elapsed) in zip(
+            positions, results, strict=True
+        ):
             color = NUMPY_COLOR if block == "from the seed" else TORCH_COLOR
             value = 100 * acc if acc is not None else 0.0
             ax.barh(position, value, color=color, height=0.7)
@@ -266,7 +270,9 @@ def ablation(out_md: Path, out_img: Path, quiet: bool) -> None:
         if settings is None:
             params, elapsed = run_seed(X, Y, progress=not quiet)
         else:
-            params, _history, elapsed = run_minibatch(X, Y, settings, seed=0, progress=not quiet)
+            params, _history, elapsed = run_minibatch(
+                X, Y, settings, seed=0, progress=not quiet
+            )
         acc = None if params is None else accuracy(predict(params, X_test), Y_test)
         results.append((block, change, acc, elapsed))
         print(f"{change}: test accuracy {acc}, {elapsed:.1f} s")
@@ -277,7 +283,7 @@ def ablation(out_md: Path, out_img: Path, quiet: bool) -> None:
         "|---|---|---|---|---|",
     ]
     rows = ablation_rows()
-    for number, ((block, change, acc, elapsed), (_b, _c, settings)) in enumerate(
+    for number, ((_block, change, acc, elapsed), (_b, _c, settings)) in enumerate(
         zip(results, rows, strict=True)
     ):
         if settings is None:
@@ -322,7 +328,10 @@ def time_methods() -> list[tuple[str, dict | None]]:
         ("mini-batch SGD, h 10", sgd),
         ("+ He, momentum, h 10", {**sgd, "scheme": "he", "optimizer": "momentum"}),
         ("the recipe, h 256", dict(best)),
-        ("the recipe with Adam α 0.001, h 256", {**best, "optimizer": "adam", "lr": 0.001}),
+        (
+            "the recipe with Adam α 0.001, h 256",
+            {**best, "optimizer": "adam", "lr": 0.001},
+        ),
     ]
 
 
@@ -415,18 +424,26 @@ def long_run(out_md: Path, out_img: Path, quiet: bool) -> None:
     lines = [
         f"_{note} The time includes the test-set evaluation after every epoch._",
         "",
-        f"`RECIPES[\"long\"]`: {describe(settings)}, seed 0, float32.",
+        f'`RECIPES["long"]`: {describe(settings)}, seed 0, float32.',
         "",
         "| epoch | training loss | training accuracy | test accuracy |",
         "|---|---|---|---|",
     ]
     for epoch, loss, train_accuracy, test_accuracy in zip(
-        history["epoch"], history["loss"], history["accuracy"], history["test_accuracy"],
+        history["epoch"],
+        history["loss"],
+        history["accuracy"],
+        history["test_accuracy"],
         strict=True,
     ):
-        lines.append(f"| {epoch} | {loss:.4f} | {train_accuracy:.2%} | {test_accuracy:.2%} |")
+        lines.append(
+            f"| {epoch} | {loss:.4f} | {train_accuracy:.2%} | {test_accuracy:.2%} |"
+        )
     final = accuracy(predict(params, X_test), Y_test)
-    lines += ["", f"Final test accuracy **{final:.2%}** after {elapsed:.0f} s of training."]
+    lines += [
+        "",
+        f"Final test accuracy **{final:.2%}** after {elapsed:.0f} s of training.",
+    ]
     write_table("long-run.md", lines, out_md)
 
 
@@ -443,9 +460,15 @@ COMMANDS: dict[str, Callable[[Path, Path, bool], None]] = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=[*COMMANDS, "all"], help="which measurement to run")
-    parser.add_argument("--md", default=str(ROOT / "docs" / "generated"), help="tables' folder")
-    parser.add_argument("--img", default=str(ROOT / "docs" / "img"), help="figures' folder")
+    parser.add_argument(
+        "what", choices=[*COMMANDS, "all"], help="which measurement to run"
+    )
+    parser.add_argument(
+        "--md", default=str(ROOT / "docs" / "generated"), help="tables' folder"
+    )
+    parser.add_argument(
+        "--img", default=str(ROOT / "docs" / "img"), help="figures' folder"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
     names = list(COMMANDS) if args.what == "all" else [args.what]

@@ -22,10 +22,10 @@ import argparse
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -84,8 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     names = [model.name for model in MODELS]
-    parser.add_argument("--only", nargs="+", choices=names, metavar="NAME", help=", ".join(names))
-    parser.add_argument("--out", type=Path, default=MODELS_DIR, help="folder (default: models/)")
+    parser.add_argument(
+        "--only", nargs="+", choices=names, metavar="NAME", help=", ".join(names)
+    )
+    parser.add_argument(
+        "--out", type=Path, default=MODELS_DIR, help="folder (default: models/)"
+    )
     args = parser.parse_args(argv[1:])
     (x_train, y_train), (x_test, y_test) = load_mnist()
     X_train = as_columns(x_train)

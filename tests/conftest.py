@@ -69,7 +69,9 @@ def seed_run(mnist) -> SeedRun:
     )
     seconds = time.perf_counter() - start
     test_accuracy = accuracy(predict(params, mnist.X_test), mnist.Y_test)
-    return SeedRun(params=params, history=history, test_accuracy=test_accuracy, seconds=seconds)
+    return SeedRun(
+        params=params, history=history, test_accuracy=test_accuracy, seconds=seconds
+    )
 
 
 # The book as a reader gets it (tests/test_site.py, tests/test_play.py): built once per
@@ -88,7 +90,9 @@ def built_site(tmp_path_factory) -> Path:
     result = mkdocs_build(ROOT, site)
     seconds = time.perf_counter() - started
     if result.returncode != 0:
-        pytest.fail(f"mkdocs build --strict failed ({seconds:.1f} s):\n{result.stdout}\n{result.stderr}")
+        pytest.fail(
+            f"mkdocs build --strict failed ({seconds:.1f} s):\n{result.stdout}\n{result.stderr}"
+        )
     print(f"mkdocs build --strict: {seconds:.1f} s")
     return site
 
@@ -101,7 +105,9 @@ def chromium():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.fail("Python Playwright is missing: pip install -e '.[dev]' (the README's test command).")
+        pytest.fail(
+            "Python Playwright is missing: pip install -e '.[dev]' (the README's test command)."
+        )
     if not CHROMIUM.exists():
         pytest.fail(
             f"Chromium is missing at {CHROMIUM}: install Debian's package with "
@@ -130,4 +136,6 @@ def pytest_terminal_summary(terminalreporter) -> None:
         caught = sum(1 for _name, was_caught in outcomes if was_caught)
         missed = [name for name, was_caught in outcomes if not was_caught]
         line = f"mutation score: {caught}/{len(outcomes)} deliberate mistakes in the chapters caught"
-        terminalreporter.write_sep("-", line + (f"; missed: {', '.join(missed)}" if missed else ""))
+        terminalreporter.write_sep(
+            "-", line + (f"; missed: {', '.join(missed)}" if missed else "")
+        )

@@ -100,7 +100,10 @@ def update_outputs(failures: list[Failure]) -> None:
         # From the bottom up, so that earlier line numbers stay valid.
         for failure in sorted(page_failures, key=lambda f: f.block.line, reverse=True):
             block = failure.block
-            body = [block.indent + line if line else "" for line in failure.printed.rstrip().splitlines()]
+            body = [
+                block.indent + line if line else ""
+                for line in failure.printed.rstrip().splitlines()
+            ]
             shown = [block.indent + "```text", *body, block.indent + "```"]
             if block.output_line is None:
                 lines[block.end : block.end] = ["", *shown]

@@ -38,12 +38,18 @@ def _require_build_inputs(root: Path) -> None:
             "the book typesets its math at build time."
         )
     if shutil.which("node") is None:
-        pytest.fail("Node.js is missing: the build hook runs KaTeX with `node` (apt-get install nodejs).")
+        pytest.fail(
+            "Node.js is missing: the build hook runs KaTeX with `node` (apt-get install nodejs)."
+        )
     if not (root / "mnist_math" / "__init__.py").exists():
-        pytest.fail("The package is not tangled: run `entangled tangle` first (mkdocstrings reads it).")
+        pytest.fail(
+            "The package is not tangled: run `entangled tangle` first (mkdocstrings reads it)."
+        )
 
 
-def mkdocs_build(config_dir: Path, site_dir: Path, *, strict: bool = True) -> subprocess.CompletedProcess:
+def mkdocs_build(
+    config_dir: Path, site_dir: Path, *, strict: bool = True
+) -> subprocess.CompletedProcess:
     """Run ``mkdocs build`` (never ``-q``: quiet mode hides the warnings strict mode counts)."""
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     env.pop("MNIST_MATH_MKDOCS_COMMAND", None)
@@ -71,14 +77,22 @@ def copy_book(target: Path) -> Path:
     """Copy what the build reads (config, chapters, hooks, package, registry, models) into ``target``."""
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(ROOT / "mkdocs.yml", target / "mkdocs.yml")
-    shutil.copytree(ROOT / "docs", target / "docs", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "mnist_math", target / "mnist_math", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "docs", target / "docs", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copytree(
+        ROOT / "mnist_math",
+        target / "mnist_math",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     (target / "tests").mkdir()
     registry = ROOT / "tests" / "equation_registry.py"
     if registry.exists():
         shutil.copy2(registry, target / "tests" / registry.name)
     if (ROOT / "models").is_dir():
-        shutil.copytree(ROOT / "models", target / "models")  # the "Draw a digit" page's networks
+        shutil.copytree(
+            ROOT / "models", target / "models"
+        )  # the "Draw a digit" page's networks
     (target / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
     return target
 

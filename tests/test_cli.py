@@ -48,18 +48,27 @@ def test_engine_defaults() -> None:
         "iterations": 500,
         "dtype": "float32",
     }, "the seed's run, in float32"
-    assert cli.settings_of(parse("--engine", "reference"), "reference")["dtype"] == "float64"
+    assert (
+        cli.settings_of(parse("--engine", "reference"), "reference")["dtype"] == "float64"
+    )
     best = cli.settings_of(parse("--recipe", "best"), "minibatch")
     assert best == {**RECIPES["best"], "seed": 0, "dtype": "float32"}, "the recipe, whole"
-    tweaked = cli.settings_of(parse("--recipe", "best", "--hidden", "64", "--init", "uniform"), "minibatch")
-    assert tweaked["n_hidden"] == 64 and tweaked["scheme"] == "uniform", "a flag overrides the recipe"
+    tweaked = cli.settings_of(
+        parse("--recipe", "best", "--hidden", "64", "--init", "uniform"), "minibatch"
+    )
+    assert tweaked["n_hidden"] == 64 and tweaked["scheme"] == "uniform", (
+        "a flag overrides the recipe"
+    )
     assert tweaked["epochs"] == RECIPES["best"]["epochs"], "the rest stays the recipe's"
 
 
 def test_the_first_line_names_the_engine_and_the_recipe() -> None:
     best = cli.settings_of(parse("--recipe", "best"), "minibatch")
     line = cli.describe("minibatch", best, 60000, "best")
-    assert "mini-batch engine (train_minibatch), recipe best: 8 epochs of batches of 128" in line
+    assert (
+        "mini-batch engine (train_minibatch), recipe best: 8 epochs of batches of 128"
+        in line
+    )
     changed = {**best, "n_hidden": 64}
     assert "recipe best" not in cli.describe("minibatch", changed, 60000, "best"), (
         "a run that overrides the recipe does not claim to be it"
@@ -68,12 +77,19 @@ def test_the_first_line_names_the_engine_and_the_recipe() -> None:
 
 def test_default_run_says_fast_engine_first_and_saves(tmp_path, capsys) -> None:
     model = tmp_path / "model.npz"
-    assert cli.main(["train", "--iterations", "3", "--no-progress", "--save", str(model)]) == 0
+    assert (
+        cli.main(["train", "--iterations", "3", "--no-progress", "--save", str(model)])
+        == 0
+    )
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("Training 784 -> 10 -> 10 on 60,000 images with the fast engine"), lines[0]
+    assert lines[0].startswith(
+        "Training 784 -> 10 -> 10 on 60,000 images with the fast engine"
+    ), lines[0]
     assert any(line.startswith("Test accuracy: ") for line in lines)
     params, meta = load_params(model)
-    assert params["W1"].dtype == np.float32, "the fast engine trains in float32 by default"
+    assert params["W1"].dtype == np.float32, (
+        "the fast engine trains in float32 by default"
+    )
     assert meta["engine"] == "fast"
     assert meta["command"] == (
         "mnist-math train --backend numpy --engine fast --hidden 10 --lr 0.1 --iterations 3 "
@@ -82,7 +98,16 @@ def test_default_run_says_fast_engine_first_and_saves(tmp_path, capsys) -> None:
 
 
 def test_minibatch_run_with_flags(capsys) -> None:
-    words = ["train", "--epochs", "1", "--hidden", "32", "--batch-size", "512", "--no-progress"]
+    words = [
+        "train",
+        "--epochs",
+        "1",
+        "--hidden",
+        "32",
+        "--batch-size",
+        "512",
+        "--no-progress",
+    ]
     assert cli.main(words) == 0
     out = capsys.readouterr().out
     assert "mini-batch engine (train_minibatch): 1 epoch of batches of 512" in out, out

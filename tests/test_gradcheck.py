@@ -36,19 +36,27 @@ def test_numerical_gradient_of_known_function(name: str, shape: tuple[int, ...])
         "sin": (lambda v: float(np.sum(np.sin(v))), np.cos(x)),
         "cube": (lambda v: float(np.sum(v**3)), 3 * x**2),
         # f(v) = v^T A v / 2 with A symmetric has gradient A v.
-        "quadratic": (lambda v: float(v.ravel() @ A @ v.ravel()) / 2, (A @ x.ravel()).reshape(shape)),
+        "quadratic": (
+            lambda v: float(v.ravel() @ A @ v.ravel()) / 2,
+            (A @ x.ravel()).reshape(shape),
+        ),
     }
     f, exact = functions[name]
     before = x.copy()
     estimate = numerical_gradient(f, x)
     assert np.array_equal(x, before), "numerical_gradient must restore x"
-    assert_close(f"eq-central-difference d{name}/dx", estimate, exact, rtol=1e-8, atol=1e-8)
+    assert_close(
+        f"eq-central-difference d{name}/dx", estimate, exact, rtol=1e-8, atol=1e-8
+    )
 
 
 def test_central_difference_error_is_quadratic_in_eps() -> None:
     """Halving eps divides the truncation error by about 4 (while round-off is negligible)."""
     x = np.array([0.7])
-    errors = [abs(numerical_gradient(lambda v: float(np.sin(v[0])), x, eps)[0] - np.cos(0.7)) for eps in (1e-2, 5e-3)]
+    errors = [
+        abs(numerical_gradient(lambda v: float(np.sin(v[0])), x, eps)[0] - np.cos(0.7))
+        for eps in (1e-2, 5e-3)
+    ]
     assert 3.5 < errors[0] / errors[1] < 4.5, f"errors {errors}: expected a ratio of 4"
 
 
@@ -73,16 +81,26 @@ def test_numerical_gradient_rejects_bad_input() -> None:
 # (b) The backward pass on small networks. The threshold is the chapter's: round-off puts
 # the relative error near 1e-10 with eps = 1e-5, a wrong formula near 1e-2 or above.
 @pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("shape", [(4, 3, 2, 1), (7, 5, 3, 13), (12, 6, 10, 8)], ids=lambda s: "x".join(map(str, s)))
-def test_gradient_check_backward_prop(shape: tuple[int, int, int, int], seed: int) -> None:
+@pytest.mark.parametrize(
+    "shape",
+    [(4, 3, 2, 1), (7, 5, 3, 13), (12, 6, 10, 8)],
+    ids=lambda s: "x".join(map(str, s)),
+)
+def test_gradient_check_backward_prop(
+    shape: tuple[int, int, int, int], seed: int
+) -> None:
     params, X, Y = small_problem(*shape, seed=seed)
     before = {name: value.copy() for name, value in params.items()}
     errors = gradient_check(params, X, Y)
     assert set(errors) == {"W1", "b1", "W2", "b2"}
     for name, error in errors.items():
-        assert error < GRADCHECK_TOLERANCE, f"d{name}: relative error {error:.3e} >= {GRADCHECK_TOLERANCE:g}"
+        assert error < GRADCHECK_TOLERANCE, (
+            f"d{name}: relative error {error:.3e} >= {GRADCHECK_TOLERANCE:g}"
+        )
     for name in params:
-        assert np.array_equal(params[name], before[name]), f"gradient_check must not modify {name}"
+        assert np.array_equal(params[name], before[name]), (
+            f"gradient_check must not modify {name}"
+        )
 
 
 # (c) The check must catch wrong gradients.
@@ -124,11 +142,17 @@ def transposed_w2_backward(params, cache, X, Y):
         ("W2 not transposed in dZ1", transposed_w2_backward, "W1"),
     ],
 )
-def test_gradient_check_detects_wrong_gradient(mistake: str, backward, wrong: str) -> None:
+def test_gradient_check_detects_wrong_gradient(
+    mistake: str, backward, wrong: str
+) -> None:
     params, X, Y = small_problem(9, 4, 4, 13, seed=0)
     errors = gradient_check(params, X, Y, backward=backward)
-    assert errors[wrong] > 1e-2, f"{mistake}: relative error of d{wrong} only {errors[wrong]:.3e}"
-    assert errors[wrong] > 1e4 * GRADCHECK_TOLERANCE, f"{mistake} must fail the check by a wide margin"
+    assert errors[wrong] > 1e-2, (
+        f"{mistake}: relative error of d{wrong} only {errors[wrong]:.3e}"
+    )
+    assert errors[wrong] > 1e4 * GRADCHECK_TOLERANCE, (
+        f"{mistake} must fail the check by a wide margin"
+    )
 
 
 def test_finite_differences_are_blind_at_the_kink() -> None:
@@ -145,7 +169,9 @@ def test_finite_differences_are_blind_at_the_kink() -> None:
     params["b1"][:] = 0.0
     right = gradient_check(params, X, Y)
     wrong = gradient_check(params, X, Y, backward=relu_ge_backward)
-    assert right["b1"] > 0.1 and wrong["b1"] > 0.1, f"right {right['b1']:.2e}, wrong {wrong['b1']:.2e}"
+    assert right["b1"] > 0.1 and wrong["b1"] > 0.1, (
+        f"right {right['b1']:.2e}, wrong {wrong['b1']:.2e}"
+    )
     assert right["W2"] < GRADCHECK_TOLERANCE, "away from the kink the check still works"
 
 
@@ -166,9 +192,15 @@ def test_assert_close_names_the_quantity_and_the_difference() -> None:
     expected = np.array([[1.0, 2.0], [3.0, 4.0]])
     actual = expected.copy()
     actual[1, 0] += 1e-3
-    with pytest.raises(AssertionError, match=r"dW9: max \|difference\| = 1\.000e-03.*worst entry \(1, 0\)"):
+    with pytest.raises(
+        AssertionError,
+        match=r"dW9: max \|difference\| = 1\.000e-03.*worst entry \(1, 0\)",
+    ):
         assert_close("dW9", actual, expected)
-    assert assert_close("dW9", expected + 0.5 * RTOL * expected, expected) <= ATOL + RTOL * 4.0
+    assert (
+        assert_close("dW9", expected + 0.5 * RTOL * expected, expected)
+        <= ATOL + RTOL * 4.0
+    )
 
 
 @pytest.mark.parametrize(

@@ -78,13 +78,19 @@ def test_ink_image_is_invariant_to_brightness_contrast_and_polarity() -> None:
     ink = ink_image(picture)
     assert np.all(ink[picture == 0.1] == 0), "the background goes to 0"
     assert np.all(ink[picture == 0.7] == 1), "the peak goes to 1"
-    assert np.allclose(ink[8:32, 11], 0.5, atol=1e-12), "halfway stays halfway (no margin: even border)"
-    assert np.allclose(ink[8:32, 17], 0.1, atol=1e-12), "the faintest ink is kept on a clean picture"
+    assert np.allclose(ink[8:32, 11], 0.5, atol=1e-12), (
+        "halfway stays halfway (no margin: even border)"
+    )
+    assert np.allclose(ink[8:32, 17], 0.1, atol=1e-12), (
+        "the faintest ink is kept on a clean picture"
+    )
     # a > 0, the contrast stays above MIN_CONTRAST and the background below 1/2
     for a, b in [(0.5, 0.2), (1.2, -0.05), (0.4, 0.05)]:
         changed = ink_image(a * picture + b)
         assert np.abs(changed - ink).max() < 1e-12, f"ink changed under {a} x + {b}"
-    assert np.abs(ink_image(1 - picture) - ink).max() < 1e-12, "a light background is inverted"
+    assert np.abs(ink_image(1 - picture) - ink).max() < 1e-12, (
+        "a light background is inverted"
+    )
 
 
 def test_ink_image_removes_noise_and_the_faintest_ink_of_a_noisy_picture() -> None:
@@ -94,9 +100,13 @@ def test_ink_image_removes_noise_and_the_faintest_ink_of_a_noisy_picture() -> No
     ink = ink_image(picture)
     stroke = np.zeros((40, 30), dtype=bool)
     stroke[8:32, 11:18] = True
-    assert np.all(ink[~stroke] == 0), "15 median absolute deviations cover the grain of the paper"
+    assert np.all(ink[~stroke] == 0), (
+        "15 median absolute deviations cover the grain of the paper"
+    )
     assert np.all(ink[8:32, 12:17] > 0.6), "the stroke survives"
-    assert np.all(ink[8:32, 17] == 0), "on a noisy picture the faintest 5% of the contrast goes"
+    assert np.all(ink[8:32, 17] == 0), (
+        "on a noisy picture the faintest 5% of the contrast goes"
+    )
 
 
 def test_ink_image_of_a_blank_or_nearly_blank_picture_is_zero() -> None:
@@ -117,7 +127,9 @@ def test_ink_image_caps_the_floor_at_half_the_contrast() -> None:
     assert ink[:, :20].max() == 0, "the well-lit half of the page is background"
 
 
-@pytest.mark.parametrize(("n", "n_new"), [(4, 3), (280, 20), (57, 20), (13, 20), (3, 1), (1, 5), (20, 20)])
+@pytest.mark.parametrize(
+    ("n", "n_new"), [(4, 3), (280, 20), (57, 20), (13, 20), (3, 1), (1, 5), (20, 20)]
+)
 def test_area_weights_average_the_covered_area(n, n_new) -> None:
     """Eq. area-average: R v is the mean of v over each new pixel's interval.
 
@@ -130,7 +142,9 @@ def test_area_weights_average_the_covered_area(n, n_new) -> None:
     rng = np.random.default_rng(n * 100 + n_new)
     v = rng.uniform(0, 1, size=n)
     fine = np.repeat(v, n_new).reshape(n_new, n).mean(axis=1)
-    assert np.abs(R @ v - fine).max() < 1e-12, f"R v differs from the supersampled mean by {np.abs(R @ v - fine).max():.1e}"
+    assert np.abs(R @ v - fine).max() < 1e-12, (
+        f"R v differs from the supersampled mean by {np.abs(R @ v - fine).max():.1e}"
+    )
 
 
 @pytest.mark.parametrize(("h", "w"), [(280, 280), (100, 60), (280, 140)])
@@ -139,15 +153,22 @@ def test_fit_in_box_matches_pillow_box_filter_at_whole_ratios(h, w) -> None:
     rng = np.random.default_rng(h + w)
     crop = rng.uniform(0, 1, size=(h, w))
     S = fit_in_box(crop)
-    assert S.shape == (20 * h // max(h, w), 20 * w // max(h, w)), "whole ratios by construction"
-    pillow = Image.fromarray(crop.astype(np.float32), mode="F").resize((S.shape[1], S.shape[0]), Image.BOX)
+    assert S.shape == (20 * h // max(h, w), 20 * w // max(h, w)), (
+        "whole ratios by construction"
+    )
+    pillow = Image.fromarray(crop.astype(np.float32), mode="F").resize(
+        (S.shape[1], S.shape[0]), Image.BOX
+    )
     assert np.abs(S - np.asarray(pillow)).max() < 1e-5, "float32 Pillow vs float64 NumPy"
     assert abs(S.mean() - crop.mean()) < 1e-12, "area averaging keeps the mean brightness"
 
 
 def test_fit_in_box_keeps_the_aspect_ratio_rounding_half_up() -> None:
     assert fit_in_box(np.ones((100, 30))).shape == (20, 6)
-    assert fit_in_box(np.ones((40, 25))).shape == (20, 13)  # 12.5 rounds up, as Math.round
+    assert fit_in_box(np.ones((40, 25))).shape == (
+        20,
+        13,
+    )  # 12.5 rounds up, as Math.round
     assert fit_in_box(np.ones((300, 2))).shape == (20, 1)  # never below one pixel
     assert fit_in_box(np.ones((5, 4))).shape == (20, 16)  # small crops are enlarged
 
@@ -160,23 +181,33 @@ def test_centre_of_mass_and_placement() -> None:
         S[0, 0] += 0.1  # never all zero
         rows, cols = np.indices(shape)
         expected = (np.average(rows, weights=S), np.average(cols, weights=S))
-        assert np.allclose(centre_of_mass(S), expected, atol=1e-12), (centre_of_mass(S), expected)
+        assert np.allclose(centre_of_mass(S), expected, atol=1e-12), (
+            centre_of_mass(S),
+            expected,
+        )
         field = place_by_centre_of_mass(S)
         assert field.shape == (28, 28) and np.isclose(field.sum(), S.sum())
         r_bar, c_bar = centre_of_mass(field)
-        assert abs(r_bar - 14) <= 0.5 + 1e-9 and abs(c_bar - 14) <= 0.5 + 1e-9, (r_bar, c_bar)
+        assert abs(r_bar - 14) <= 0.5 + 1e-9 and abs(c_bar - 14) <= 0.5 + 1e-9, (
+            r_bar,
+            c_bar,
+        )
 
 
 def test_a_centre_halfway_between_pixels_rounds_up_in_both_languages() -> None:
     S = np.zeros((20, 3))
     S[:, 1] = 1.0  # centre of mass at row 9.5: 14 - 9.5 = 4.5 rounds to 5
     field = place_by_centre_of_mass(S)
-    assert centre_of_mass(field)[0] == 14.5, "a tie is sent up, by TIE, whatever the round-off"
+    assert centre_of_mass(field)[0] == 14.5, (
+        "a tie is sent up, by TIE, whatever the round-off"
+    )
 
 
 def test_border_pixels_are_each_border_pixel_once() -> None:
     picture = np.arange(20.0).reshape(4, 5)
-    assert sorted(border_pixels(picture)) == sorted([0, 1, 2, 3, 4, 15, 16, 17, 18, 19, 5, 10, 9, 14])
+    assert sorted(border_pixels(picture)) == sorted(
+        [0, 1, 2, 3, 4, 15, 16, 17, 18, 19, 5, 10, 9, 14]
+    )
     assert sorted(border_pixels(picture[:2])) == sorted(range(10))
 
 
@@ -191,7 +222,9 @@ def test_crop_to_ink_is_the_bounding_box() -> None:
 # The whole pipeline
 
 
-def _page(digit: np.ndarray, size: int, top: int, left: int, resample=Image.NEAREST) -> np.ndarray:
+def _page(
+    digit: np.ndarray, size: int, top: int, left: int, resample=Image.NEAREST
+) -> np.ndarray:
     """An MNIST digit redrawn dark on a white 280 x 280 page, ``size`` pixels high."""
     big = Image.fromarray(255 - digit).resize((size, size), resample)
     page = Image.new("L", (280, 280), 255)
@@ -199,16 +232,24 @@ def _page(digit: np.ndarray, size: int, top: int, left: int, resample=Image.NEAR
     return np.asarray(page)
 
 
-def test_preprocess_image_is_the_same_for_both_polarities_places_and_dtypes(mnist_raw) -> None:
+def test_preprocess_image_is_the_same_for_both_polarities_places_and_dtypes(
+    mnist_raw,
+) -> None:
     _train, (x_test, _y) = mnist_raw
     digit = x_test[5]
     first = preprocess_image(_page(digit, 140, 10, 20))
     assert first.shape == (784,) and first.dtype == np.float64
     assert first.min() >= 0 and first.max() == 1
-    assert np.array_equal(preprocess_image(_page(digit, 140, 130, 135)), first), "another place"
+    assert np.array_equal(preprocess_image(_page(digit, 140, 130, 135)), first), (
+        "another place"
+    )
     # 1 - v / 255 and (255 - v) / 255 may differ in the last bit
-    assert np.abs(preprocess_image(255 - _page(digit, 140, 10, 20)) - first).max() < 1e-12, "light on dark"
-    assert np.array_equal(preprocess_image(_page(digit, 140, 10, 20) / 255), first), "floats"
+    assert (
+        np.abs(preprocess_image(255 - _page(digit, 140, 10, 20)) - first).max() < 1e-12
+    ), "light on dark"
+    assert np.array_equal(preprocess_image(_page(digit, 140, 10, 20) / 255), first), (
+        "floats"
+    )
     wide = np.full((300, 500), 255, dtype=np.uint8)
     wide[:280, :280] = _page(digit, 140, 10, 20)
     assert np.array_equal(preprocess_image(wide), first), "a picture of another size"
@@ -259,8 +300,12 @@ def test_mnist_digits_redrawn_off_centre_come_back(mnist_raw) -> None:
         f"digits of one class: {yardstick:.2f} on average); same prediction {agreement:.1%}"
     )
     assert yardstick < 0.8, "the yardstick: different digits are far less alike than 0.98"
-    assert cosines.min() >= 0.98, f"digit {cosines.argmin()} came back with cosine {cosines.min():.3f}"
-    assert agreement >= 0.95, f"the seed network agrees on only {agreement:.1%} of the redrawn digits"
+    assert cosines.min() >= 0.98, (
+        f"digit {cosines.argmin()} came back with cosine {cosines.min():.3f}"
+    )
+    assert agreement >= 0.95, (
+        f"the seed network agrees on only {agreement:.1%} of the redrawn digits"
+    )
 
 
 # --------------------------------------------------------------------------
@@ -290,7 +335,9 @@ def test_read_image_scales_16_bit_gray_to_bytes(tmp_path) -> None:
     Image.fromarray(sixteen).save(tmp_path / "deep.png")
     gray = read_image(tmp_path / "deep.png")
     assert gray.dtype == np.uint8
-    assert np.array_equal(gray, np.round(sixteen / 257).astype(np.uint8)), "16 bits to 8 by 257"
+    assert np.array_equal(gray, np.round(sixteen / 257).astype(np.uint8)), (
+        "16 bits to 8 by 257"
+    )
 
 
 def test_read_image_names_the_file_it_cannot_read(tmp_path) -> None:
@@ -306,7 +353,9 @@ def _write_pages(mnist_raw, folder: Path) -> list[tuple[Path, int]]:
     files = []
     for j, (size, suffix) in enumerate([(150, ".png"), (200, ".jpg"), (120, ".png")]):
         path = folder / f"digit{j}{suffix}"
-        Image.fromarray(_page(x_test[j], size, 40, 60)).convert("RGB").save(path, quality=95)
+        Image.fromarray(_page(x_test[j], size, 40, 60)).convert("RGB").save(
+            path, quality=95
+        )
         files.append((path, int(y_test[j])))
     return files
 
@@ -324,13 +373,18 @@ def test_predict_prints_digit_and_probabilities(mnist_raw, tmp_path, capsys) -> 
         A2 = forward_prop(params, x.reshape(-1, 1))["A2"][:, 0]
         digit = int(np.argmax(A2))
         assert lines[3 * k] == f"{path}: {digit}  ({A2[digit]:.1%})", lines[3 * k]
-        shown = [float(v) for v in re.findall(r"\d: +([\d.]+)%", lines[3 * k + 1] + lines[3 * k + 2])]
+        shown = [
+            float(v)
+            for v in re.findall(r"\d: +([\d.]+)%", lines[3 * k + 1] + lines[3 * k + 2])
+        ]
         assert np.allclose(shown, 100 * A2, atol=0.006), (shown, A2)
 
 
 def test_predict_json_and_show(mnist_raw, tmp_path, capsys) -> None:
     files = _write_pages(mnist_raw, tmp_path)
-    status = main(["predict", str(SEED_MODEL), "--json", *(str(path) for path, _label in files)])
+    status = main(
+        ["predict", str(SEED_MODEL), "--json", *(str(path) for path, _label in files)]
+    )
     lines = capsys.readouterr().out.splitlines()
     assert status == 0 and len(lines) == len(files)
     params, _meta = load_params(SEED_MODEL)
@@ -341,7 +395,9 @@ def test_predict_json_and_show(mnist_raw, tmp_path, capsys) -> None:
         probabilities = np.array(record["probabilities"])
         x = preprocess_image(read_image(path))
         expected = forward_prop(params, x.reshape(-1, 1))["A2"][:, 0]
-        assert np.array_equal(probabilities, expected), "JSON keeps every digit of a float"
+        assert np.array_equal(probabilities, expected), (
+            "JSON keeps every digit of a float"
+        )
         assert record["digit"] == int(np.argmax(probabilities)) and "blank" not in record
         correct += record["digit"] == label
     assert correct >= 2, "the seed network should read at least 2 of these 3 clear digits"
@@ -368,16 +424,22 @@ def test_predict_reports_a_blank_picture(tmp_path, capsys) -> None:
     assert status == 0 and record["blank"] is True
 
 
-def test_predict_goes_on_after_a_bad_image_and_fails_on_a_bad_model(mnist_raw, tmp_path, capsys) -> None:
+def test_predict_goes_on_after_a_bad_image_and_fails_on_a_bad_model(
+    mnist_raw, tmp_path, capsys
+) -> None:
     files = _write_pages(mnist_raw, tmp_path)
     (tmp_path / "broken.png").write_bytes(b"\x89PNG but not really")
-    status = main(["predict", str(SEED_MODEL), str(tmp_path / "broken.png"), str(files[0][0])])
+    status = main(
+        ["predict", str(SEED_MODEL), str(tmp_path / "broken.png"), str(files[0][0])]
+    )
     captured = capsys.readouterr()
     assert status == 1
     assert "broken.png: not an image Pillow can read" in captured.err
     assert captured.out.startswith(f"{files[0][0]}: "), "the good image is still read"
 
-    status = main(["predict", str(files[0][0]), str(files[1][0])])  # the image given as model
+    status = main(
+        ["predict", str(files[0][0]), str(files[1][0])]
+    )  # the image given as model
     captured = capsys.readouterr()
     assert status == 1 and "a PNG image, not a network" in captured.err, captured.err
 
@@ -385,12 +447,18 @@ def test_predict_goes_on_after_a_bad_image_and_fails_on_a_bad_model(mnist_raw, t
 def _chapter_example() -> tuple[list[str], str]:
     """The chapter's ```bash `mnist-math predict ...` block and the ```text block after it."""
     text = (ROOT / "docs" / "handwriting.md").read_text(encoding="utf-8")
-    match = re.search(r"```bash\n(mnist-math predict [^\n]*)\n```\n\n```text\n(.*?)```", text, re.S)
-    assert match, "docs/handwriting.md has no `mnist-math predict` example followed by its output"
+    match = re.search(
+        r"```bash\n(mnist-math predict [^\n]*)\n```\n\n```text\n(.*?)```", text, re.S
+    )
+    assert match, (
+        "docs/handwriting.md has no `mnist-math predict` example followed by its output"
+    )
     return match.group(1).split()[1:], match.group(2)
 
 
-def test_the_chapters_predict_example_prints_what_the_chapter_shows(capsys, monkeypatch) -> None:
+def test_the_chapters_predict_example_prints_what_the_chapter_shows(
+    capsys, monkeypatch
+) -> None:
     argv, expected = _chapter_example()
     monkeypatch.chdir(ROOT)
     assert main(argv) == 0
@@ -398,7 +466,9 @@ def test_the_chapters_predict_example_prints_what_the_chapter_shows(capsys, monk
 
 
 def test_the_example_picture_is_what_the_script_draws() -> None:
-    spec = importlib.util.spec_from_file_location("draw_example_digit", ROOT / "scripts" / "draw_example_digit.py")
+    spec = importlib.util.spec_from_file_location(
+        "draw_example_digit", ROOT / "scripts" / "draw_example_digit.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

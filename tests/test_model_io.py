@@ -36,7 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def saved(tmp_path) -> tuple[Path, dict[str, np.ndarray]]:
     params = init_params(784, 10, 10, seed=3)
-    path = save_params(tmp_path / "net.npz", params, meta={"trained_by": "a test", "test_accuracy": 0.5})
+    path = save_params(
+        tmp_path / "net.npz", params, meta={"trained_by": "a test", "test_accuracy": 0.5}
+    )
     return path, params
 
 
@@ -44,7 +46,9 @@ def saved(tmp_path) -> tuple[Path, dict[str, np.ndarray]]:
 @pytest.mark.parametrize("shape", [(784, 10, 10), (5, 3, 4)])
 def test_round_trip_is_bit_for_bit(tmp_path, dtype, shape) -> None:
     params = init_params(*shape, seed=1, dtype=dtype)
-    path = save_params(tmp_path / "net.npz", params, meta={"note": "ünïcode ✓", "nested": {"a": [1, 2]}})
+    path = save_params(
+        tmp_path / "net.npz", params, meta={"note": "ünïcode ✓", "nested": {"a": [1, 2]}}
+    )
     loaded, meta = load_params(path)
     for name, array in params.items():
         assert loaded[name].dtype == array.dtype, f"{name}: dtype {loaded[name].dtype}"
@@ -78,21 +82,33 @@ def test_saving_is_atomic(tmp_path, monkeypatch) -> None:
     with pytest.raises(OSError, match="disk full"):
         save_params(path, init_params(seed=1))
     assert path.read_bytes() == before, "a failed save damaged the previous file"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.npz"], "a temporary file was left behind"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.npz"], (
+        "a temporary file was left behind"
+    )
 
 
 def test_saved_file_gets_ordinary_permissions(saved) -> None:
     path, _params = saved
-    assert path.stat().st_mode & 0o044, "the model file is readable only by its owner (mkstemp's mode)"
+    assert path.stat().st_mode & 0o044, (
+        "the model file is readable only by its owner (mkstemp's mode)"
+    )
 
 
 @pytest.mark.parametrize(
     ("params_change", "error", "fragment"),
     [
         (lambda p: p.pop("b2"), ValueError, "missing b2"),
-        (lambda p: p.update(W1=p["W1"][:, :783]), None, None),  # a 783-pixel network is valid
+        (
+            lambda p: p.update(W1=p["W1"][:, :783]),
+            None,
+            None,
+        ),  # a 783-pixel network is valid
         (lambda p: p.update(b1=p["b1"][:5]), ValueError, "b1 must have 10 rows"),
-        (lambda p: p.update(W2=p["W2"].astype(np.float32)), TypeError, "must share one dtype"),
+        (
+            lambda p: p.update(W2=p["W2"].astype(np.float32)),
+            TypeError,
+            "must share one dtype",
+        ),
         (lambda p: p.update(W1=np.full_like(p["W1"], np.nan)), ValueError, "NaN"),
     ],
     ids=["missing", "783-pixels-is-fine", "wrong-shape", "mixed-dtypes", "nan"],
@@ -113,7 +129,9 @@ def test_save_refuses_meta_that_is_not_json(tmp_path) -> None:
     with pytest.raises(ValueError, match="JSON-serialisable"):
         save_params(tmp_path / "net.npz", init_params(seed=0), meta={"when": object()})
     with pytest.raises(ValueError, match="JSON-serialisable"):
-        save_params(tmp_path / "net.npz", init_params(seed=0), meta={"accuracy": float("nan")})
+        save_params(
+            tmp_path / "net.npz", init_params(seed=0), meta={"accuracy": float("nan")}
+        )
 
 
 # --------------------------------------------------------------------------
@@ -260,14 +278,18 @@ BAD_FILES = [
 ]
 
 
-@pytest.mark.parametrize(("damage", "fragment"), BAD_FILES, ids=[d.__name__ for d, _ in BAD_FILES])
+@pytest.mark.parametrize(
+    ("damage", "fragment"), BAD_FILES, ids=[d.__name__ for d, _ in BAD_FILES]
+)
 def test_bad_file_gives_one_clear_error(saved, damage, fragment) -> None:
     path, _params = saved
     damage(path)
     with pytest.raises(ModelFileError) as caught:
         load_params(path)
     message = str(caught.value)
-    assert message.startswith(f"{path}: "), f"the message does not start with the file: {message}"
+    assert message.startswith(f"{path}: "), (
+        f"the message does not start with the file: {message}"
+    )
     assert fragment in message, f"expected {fragment!r} in: {message}"
 
 
@@ -298,11 +320,16 @@ def test_train_save_writes_a_loadable_network(tmp_path, capsys, backend) -> None
     assert f"Saved the network to {path}" in out, out
     params, meta = load_params(path)
     assert params["W1"].shape == (7, 784) and meta["architecture"] == [784, 7, 10]
-    assert meta["command"].startswith(f"mnist-math train --backend {backend} "), meta["command"]
+    assert meta["command"].startswith(f"mnist-math train --backend {backend} "), meta[
+        "command"
+    ]
     assert "--hidden 7 --lr 0.1 --iterations 2" in meta["command"], meta["command"]
     assert "--init uniform --seed 5" in meta["command"], meta["command"]
     printed = float(out.split("Test accuracy: ")[1].split("%")[0]) / 100
-    assert abs(meta["test_accuracy"] - printed) <= 0.00005, (meta["test_accuracy"], printed)
+    assert abs(meta["test_accuracy"] - printed) <= 0.00005, (
+        meta["test_accuracy"],
+        printed,
+    )
 
 
 def test_train_save_reports_an_unwritable_path(tmp_path, capsys) -> None:
@@ -318,7 +345,9 @@ def test_train_save_reports_an_unwritable_path(tmp_path, capsys) -> None:
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("train_play_models", ROOT / "scripts" / "train_play_models.py")
+    spec = importlib.util.spec_from_file_location(
+        "train_play_models", ROOT / "scripts" / "train_play_models.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -329,11 +358,21 @@ def test_every_listed_model_is_committed_and_loads() -> None:
     script = _script()
     for order, model in enumerate(script.MODELS):
         params, meta = load_params(ROOT / "models" / f"{model.name}.npz")
-        assert meta["name"] == model.name and meta["title"] == model.title and meta["order"] == order
-        assert meta["trainer"] == script.describe(model.trainer), "the file was made by another call"
-        assert meta["command"].startswith("python scripts/train_play_models.py"), meta["command"]
+        assert (
+            meta["name"] == model.name
+            and meta["title"] == model.title
+            and meta["order"] == order
+        )
+        assert meta["trainer"] == script.describe(model.trainer), (
+            "the file was made by another call"
+        )
+        assert meta["command"].startswith("python scripts/train_play_models.py"), meta[
+            "command"
+        ]
     committed = sorted(p.stem for p in (ROOT / "models").glob("*.npz"))
-    assert committed == sorted(m.name for m in script.MODELS), "models/ holds files MODELS does not list"
+    assert committed == sorted(m.name for m in script.MODELS), (
+        "models/ holds files MODELS does not list"
+    )
 
 
 @pytest.mark.slow
@@ -347,7 +386,9 @@ def test_committed_models_are_what_the_script_trains(tmp_path, request) -> None:
     script = _script()
     # The seed network is the session's reference run (tests/conftest.py, seed_run): the
     # same call, trained once for every test that needs it.
-    seed_call = "mnist_math.train.gradient_descent(X_train, Y_train, lr=0.1, iterations=500, "
+    seed_call = (
+        "mnist_math.train.gradient_descent(X_train, Y_train, lr=0.1, iterations=500, "
+    )
     seed_call += "n_hidden=10, seed=0)"
     others = [model.name for model in script.MODELS if model.name != "seed"]
     if others:
@@ -356,7 +397,9 @@ def test_committed_models_are_what_the_script_trains(tmp_path, request) -> None:
     for model in script.MODELS:
         committed, committed_meta = load_params(ROOT / "models" / f"{model.name}.npz")
         if model.name == "seed":
-            assert script.describe(model.trainer) == seed_call, "seed_run trains this call"
+            assert script.describe(model.trainer) == seed_call, (
+                "seed_run trains this call"
+            )
             seed_run = request.getfixturevalue("seed_run")
             fresh = seed_run.params
             fresh_meta = {"test_accuracy": seed_run.test_accuracy, "trainer": seed_call}
@@ -364,6 +407,8 @@ def test_committed_models_are_what_the_script_trains(tmp_path, request) -> None:
             fresh, fresh_meta = load_params(tmp_path / f"{model.name}.npz")
         for name in committed:
             difference = np.abs(committed[name] - fresh[name]).max()
-            assert difference <= 1e-6, f"{model.name}: {name} differs by {difference:.2e} from a fresh run"
+            assert difference <= 1e-6, (
+                f"{model.name}: {name} differs by {difference:.2e} from a fresh run"
+            )
         assert abs(committed_meta["test_accuracy"] - fresh_meta["test_accuracy"]) <= 2e-4
         assert committed_meta["trainer"] == fresh_meta["trainer"]

@@ -158,7 +158,9 @@ def tangled_copy(destination: Path, mutation: Mutation | None) -> Path:
     shutil.copytree(
         ROOT / "docs",
         destination / "docs",
-        ignore=shutil.ignore_patterns("img", "assets", "hooks", "__pycache__", "*.png", "*.py"),
+        ignore=shutil.ignore_patterns(
+            "img", "assets", "hooks", "__pycache__", "*.png", "*.py"
+        ),
     )
     for name in ("entangled.toml", "pyproject.toml"):
         shutil.copy2(ROOT / name, destination / name)
@@ -167,30 +169,56 @@ def tangled_copy(destination: Path, mutation: Mutation | None) -> Path:
         shutil.copy2(ROOT / "tests" / name, destination / "tests" / name)
     if mutation is not None:
         chapter = destination / "docs" / mutation.chapter
-        chapter.write_text(mutate(chapter.read_text(encoding="utf-8"), mutation), encoding="utf-8")
-    result = subprocess.run(entangled_command(), cwd=destination, capture_output=True, text=True, timeout=120)
+        chapter.write_text(
+            mutate(chapter.read_text(encoding="utf-8"), mutation), encoding="utf-8"
+        )
+    result = subprocess.run(
+        entangled_command(), cwd=destination, capture_output=True, text=True, timeout=120
+    )
     log = result.stdout + result.stderr
-    assert result.returncode == 0 and "ERROR" not in log and "Missing" not in log, f"tangle failed:\n{log}"
+    assert result.returncode == 0 and "ERROR" not in log and "Missing" not in log, (
+        f"tangle failed:\n{log}"
+    )
     if mutation is not None:
-        package = "".join(path.read_text(encoding="utf-8") for path in (destination / "mnist_math").glob("*.py"))
-        assert mutation.new.strip() in package, f"{mutation.id}: the mutated line did not reach the package"
+        package = "".join(
+            path.read_text(encoding="utf-8")
+            for path in (destination / "mnist_math").glob("*.py")
+        )
+        assert mutation.new.strip() in package, (
+            f"{mutation.id}: the mutated line did not reach the package"
+        )
     return destination
 
 
 def run_formula_tests(copy: Path) -> subprocess.CompletedProcess[str]:
     environment = dict(os.environ, PYTHONPATH=str(copy), PYTHONDONTWRITEBYTECODE="1")
-    command = [sys.executable, "-m", "pytest", "tests/test_formulas.py", "-x", "-q", "-p", "no:cacheprovider"]
-    return subprocess.run(command, cwd=copy, env=environment, capture_output=True, text=True, timeout=300)
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "tests/test_formulas.py",
+        "-x",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+    ]
+    return subprocess.run(
+        command, cwd=copy, env=environment, capture_output=True, text=True, timeout=300
+    )
 
 
-@pytest.mark.parametrize("mutation", MUTATIONS, ids=[mutation.id for mutation in MUTATIONS])
+@pytest.mark.parametrize(
+    "mutation", MUTATIONS, ids=[mutation.id for mutation in MUTATIONS]
+)
 def test_mutation_matches_its_chapter_once(mutation: Mutation) -> None:
     mutate((ROOT / "docs" / mutation.chapter).read_text(encoding="utf-8"), mutation)
 
 
 def test_chapter_lists_every_mutation() -> None:
     chapter = (ROOT / "docs" / "verification.md").read_text(encoding="utf-8")
-    unlisted = [mutation.id for mutation in MUTATIONS if f"`{mutation.id}`" not in chapter]
+    unlisted = [
+        mutation.id for mutation in MUTATIONS if f"`{mutation.id}`" not in chapter
+    ]
     assert not unlisted, f"docs/verification.md does not list the mutations {unlisted}"
 
 
@@ -210,20 +238,33 @@ def test_unmutated_copy_passes(tmp_path: Path) -> None:
         f"the subprocess imports {probe.stdout.strip() or probe.stderr}, not the tangled copy"
     )
     result = run_formula_tests(copy)
-    assert result.returncode == 0, f"the unmutated copy fails its formula tests:\n{result.stdout[-3000:]}"
+    assert result.returncode == 0, (
+        f"the unmutated copy fails its formula tests:\n{result.stdout[-3000:]}"
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mutation", MUTATIONS, ids=[mutation.id for mutation in MUTATIONS])
+@pytest.mark.parametrize(
+    "mutation", MUTATIONS, ids=[mutation.id for mutation in MUTATIONS]
+)
 def test_mutation_is_caught(mutation: Mutation, tmp_path: Path, record_property) -> None:
     record_property("mutation", mutation.id)
     copy = tangled_copy(tmp_path, mutation)
     result = run_formula_tests(copy)
-    failed = [line for line in result.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
-    caught = result.returncode == 1 and any(f"::{mutation.caught_by}[" in line or f"::{mutation.caught_by} " in line for line in failed)
+    failed = [
+        line
+        for line in result.stdout.splitlines()
+        if line.startswith(("FAILED", "ERROR"))
+    ]
+    caught = result.returncode == 1 and any(
+        f"::{mutation.caught_by}[" in line or f"::{mutation.caught_by} " in line
+        for line in failed
+    )
     record_property("caught", caught)
     assert result.returncode == 1, (
         f"mutation {mutation.id} ({mutation.new.strip()!r} in docs/{mutation.chapter}) was not caught: "
         f"pytest exited {result.returncode}\n{result.stdout[-3000:]}"
     )
-    assert caught, f"mutation {mutation.id} was caught, but not first by {mutation.caught_by}: {failed}"
+    assert caught, (
+        f"mutation {mutation.id} was caught, but not first by {mutation.caught_by}: {failed}"
+    )

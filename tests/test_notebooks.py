@@ -37,19 +37,29 @@ def test_notebook_is_valid_and_holds_every_block(page: Path) -> None:
     notebook = build(page)
     nbformat.validate(notebook)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    assert "pip" in code[0].source and "find_spec(\"mnist_math\")" in code[0].source, (
+    assert "pip" in code[0].source and 'find_spec("mnist_math")' in code[0].source, (
         "the first code cell installs the package when it is missing"
     )
     blocks = runnable_blocks(page)
-    assert [cell.source.strip() for cell in code[1:]] == [block.code.strip() for block in blocks]
+    assert [cell.source.strip() for cell in code[1:]] == [
+        block.code.strip() for block in blocks
+    ]
     for cell, block in zip(code[1:], blocks):
         shown = "".join(output.text for output in cell.outputs)
-        assert shown.strip() == (block.output or "").strip(), f"{block.where}: output cell"
-    markdown = "".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
-    markdown = re.sub(r"^\s*(>\s*)?```.*?^\s*(>\s*)?```\s*$", "", markdown, flags=re.S | re.M)
+        assert shown.strip() == (block.output or "").strip(), (
+            f"{block.where}: output cell"
+        )
+    markdown = "".join(
+        cell.source for cell in notebook.cells if cell.cell_type == "markdown"
+    )
+    markdown = re.sub(
+        r"^\s*(>\s*)?```.*?^\s*(>\s*)?```\s*$", "", markdown, flags=re.S | re.M
+    )
     assert "\\label{" not in markdown, "equation labels are removed (Jupyter's MathJax)"
     assert ".md)" not in markdown and ".md#" not in markdown, "links point at the site"
-    assert "!!! " not in markdown and "=== \"" not in markdown, "admonitions and tabs rewritten"
+    assert "!!! " not in markdown and '=== "' not in markdown, (
+        "admonitions and tabs rewritten"
+    )
 
 
 @pytest.mark.slow

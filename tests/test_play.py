@@ -35,7 +35,6 @@ from mnist_math import (
     save_params,
     update_params,
 )
-from mnist_math.data import as_columns
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "play"
@@ -48,7 +47,9 @@ pytestmark = pytest.mark.browser
 def _open_page(chromium, site: Path):
     """The page of ``site``, served on 127.0.0.1, every request off the machine refused."""
     with SiteServer(site) as server:
-        context = chromium.new_context(viewport={"width": 1280, "height": 1000}, has_touch=True)
+        context = chromium.new_context(
+            viewport={"width": 1280, "height": 1000}, has_touch=True
+        )
         remote: list[str] = []
 
         def route(route_obj):
@@ -95,7 +96,9 @@ def test_params_are_the_model_files_weights(play) -> None:
         in_page = play.evaluate("mnistMath.params()")
         params, _meta = load_params(path)
         for key, array in params.items():
-            assert np.array_equal(np.array(in_page[key]), array), f"{name}: {key} differs from {path.name}"
+            assert np.array_equal(np.array(in_page[key]), array), (
+                f"{name}: {key} differs from {path.name}"
+            )
 
 
 def test_forward_and_backward_match_python_on_100_mnist_images(play, mnist) -> None:
@@ -108,7 +111,9 @@ def test_forward_and_backward_match_python_on_100_mnist_images(play, mnist) -> N
         play.evaluate("name => mnistMath.selectModel(name)", name)
         params, _meta = load_params(path)
         params = {key: array.astype(np.float64) for key, array in params.items()}
-        worst = dict.fromkeys(["Z1", "A1", "Z2", "A2", "dZ2", "dW2", "db2", "dZ1", "dW1", "db1"], 0.0)
+        worst = dict.fromkeys(
+            ["Z1", "A1", "Z2", "A2", "dZ2", "dW2", "db2", "dZ1", "dW1", "db1"], 0.0
+        )
         for start in range(0, images, 25):
             columns = [X[:, j].tolist() for j in range(start, start + 25)]
             labels = [int(y) for y in Y[start : start + 25]]
@@ -131,8 +136,16 @@ def test_forward_and_backward_match_python_on_100_mnist_images(play, mnist) -> N
                     difference = np.abs(np.array(backward[key]) - grads[key]).max()
                     worst[key] = max(worst[key], difference)
         print(f"\nmodel {name}, {images} MNIST test images:")
-        print("\n".join(_report(key, difference, TOLERANCE) for key, difference in worst.items()))
-        bad = {key: difference for key, difference in worst.items() if not difference <= TOLERANCE}
+        print(
+            "\n".join(
+                _report(key, difference, TOLERANCE) for key, difference in worst.items()
+            )
+        )
+        bad = {
+            key: difference
+            for key, difference in worst.items()
+            if not difference <= TOLERANCE
+        }
         assert not bad, f"{name}: the page's forward/backward differ from Python: {bad}"
 
 
@@ -153,13 +166,17 @@ def test_preprocess_matches_preprocess_image(play, mnist_raw) -> None:
     _train, (x_test, _y) = mnist_raw
     rng = np.random.default_rng(8)
     pictures = _redrawn_pages(x_test, 20)  # dark on light, clean borders
-    pictures += [x_test[j] for j in range(20, 40)]  # MNIST itself, some touching the border
+    pictures += [
+        x_test[j] for j in range(20, 40)
+    ]  # MNIST itself, some touching the border
     photo = np.asarray(Image.open(ROOT / "docs" / "img" / "handwritten-4.png"))
     pictures.append(photo)  # grain and uneven light: the noise floor and the margin
     noisy = np.clip(pictures[0] / 255 + 0.03 * rng.standard_normal((280, 280)), 0, 1)
     pictures.append(noisy)
     pictures.append(np.full((40, 60), 200, dtype=np.uint8))  # blank
-    pictures.append(np.asarray(Image.fromarray(x_test[41]).resize((5, 300))))  # long and thin
+    pictures.append(
+        np.asarray(Image.fromarray(x_test[41]).resize((5, 300)))
+    )  # long and thin
     pictures.append(np.array([[0, 255], [0, 0]], dtype=np.uint8))  # tiny
     symmetric = np.zeros((30, 30))
     symmetric[5:25, 14:16] = 1.0  # centre of mass exactly halfway between two pixels
@@ -169,12 +186,17 @@ def test_preprocess_matches_preprocess_image(play, mnist_raw) -> None:
         gray = picture / 255 if picture.dtype == np.uint8 else picture
         height, width = gray.shape
         in_page = np.array(
-            play.evaluate("([g, w, h]) => mnistMath.preprocess(g, w, h)", [gray.ravel().tolist(), width, height])
+            play.evaluate(
+                "([g, w, h]) => mnistMath.preprocess(g, w, h)",
+                [gray.ravel().tolist(), width, height],
+            )
         )
         expected = preprocess_image(picture)
         difference = np.abs(in_page - expected).max()
         worst = max(worst, difference)
-        assert difference <= PREPROCESS_TOLERANCE, f"picture {k} ({height} x {width}): differs by {difference:.1e}"
+        assert difference <= PREPROCESS_TOLERANCE, (
+            f"picture {k} ({height} x {width}): differs by {difference:.1e}"
+        )
         assert expected.any() or k == 42, f"picture {k} came out blank"
     print(f"\npreprocess, {len(pictures)} pictures: max |JS - Python| = {worst:.1e}")
 
@@ -185,16 +207,22 @@ def test_teach_is_one_update_params_step_and_reset_restores(play, mnist) -> None
     params, _meta = load_params(path)
     x = mnist.X_test[:, 3:4]
     label = 5
-    result = play.evaluate("([x, y]) => mnistMath.teach(x, y, 0.1)", [x[:, 0].tolist(), label])
+    result = play.evaluate(
+        "([x, y]) => mnistMath.teach(x, y, 0.1)", [x[:, 0].tolist(), label]
+    )
     grads = backward_prop(params, forward_prop(params, x), x, np.array([label]))
     stepped = update_params(params, grads, 0.1)
     after = play.evaluate("mnistMath.params()")
     for key, array in stepped.items():
         difference = np.abs(np.array(after[key]) - array).max()
-        assert difference <= TOLERANCE, f"{key} after one step differs by {difference:.1e}"
+        assert difference <= TOLERANCE, (
+            f"{key} after one step differs by {difference:.1e}"
+        )
     A2_after = forward_prop(stepped, x)["A2"][:, 0]
     assert np.abs(np.array(result["after"]) - A2_after).max() <= TOLERANCE
-    assert result["after"][label] > result["before"][label], "a step towards 5 makes 5 likelier"
+    assert result["after"][label] > result["before"][label], (
+        "a step towards 5 makes 5 likelier"
+    )
     play.evaluate("mnistMath.reset()")
     restored = play.evaluate("mnistMath.params()")
     assert all(np.array_equal(np.array(restored[key]), params[key]) for key in params)
@@ -220,11 +248,23 @@ def _pad_gray(page) -> np.ndarray:
     )
     data, width, height = rgba
     pixels = np.array(data, dtype=np.float64).reshape(height, width, 4)
-    return (0.299 * pixels[..., 0] + 0.587 * pixels[..., 1] + 0.114 * pixels[..., 2]) / 255
+    return (
+        0.299 * pixels[..., 0] + 0.587 * pixels[..., 1] + 0.114 * pixels[..., 2]
+    ) / 255
 
 
 SEVEN = [(60, 60), (215, 55), (195, 105), (165, 165), (135, 240)]
-THREE = [(80, 60), (150, 40), (205, 75), (170, 130), (120, 140), (180, 150), (210, 205), (150, 245), (75, 225)]
+THREE = [
+    (80, 60),
+    (150, 40),
+    (205, 75),
+    (170, 130),
+    (120, 140),
+    (180, 150),
+    (210, 205),
+    (150, 245),
+    (75, 225),
+]
 
 
 def _draw_with_mouse(page, points) -> None:
@@ -241,7 +281,10 @@ def _bars_follow_the_drawing(page) -> None:
     """The bars show forward_prop(preprocess_image(the drawing)) on the weights in use."""
     gray = _pad_gray(page)
     x = preprocess_image(gray).reshape(-1, 1)
-    params = {key: np.array(value, dtype=np.float64) for key, value in page.evaluate("mnistMath.params()").items()}
+    params = {
+        key: np.array(value, dtype=np.float64)
+        for key, value in page.evaluate("mnistMath.params()").items()
+    }
     cache = forward_prop(params, x)
     assert np.abs(_bars(page, "play-output") - cache["A2"][:, 0]).max() <= TOLERANCE
     assert np.abs(_bars(page, "play-hidden") - cache["A1"][:, 0]).max() <= TOLERANCE
@@ -261,7 +304,9 @@ def test_a_mouse_stroke_changes_the_bars(play) -> None:
     )
     assert max(seen) == 255, "the 28 x 28 input shows nothing"
     _bars_follow_the_drawing(play)
-    print(f"\nthe mouse-drawn 7 reads as {play.inner_text('#play-digit')}: {play.inner_text('#play-status')}")
+    print(
+        f"\nthe mouse-drawn 7 reads as {play.inner_text('#play-digit')}: {play.inner_text('#play-status')}"
+    )
 
 
 def test_a_touch_stroke_draws_too(play) -> None:
@@ -272,7 +317,12 @@ def test_a_touch_stroke_draws_too(play) -> None:
     def touch(kind: str, points: list[tuple[float, float]]) -> None:
         cdp.send(
             "Input.dispatchTouchEvent",
-            {"type": kind, "touchPoints": [{"x": box["x"] + x, "y": box["y"] + y} for x, y in points]},
+            {
+                "type": kind,
+                "touchPoints": [
+                    {"x": box["x"] + x, "y": box["y"] + y} for x, y in points
+                ],
+            },
         )
 
     touch("touchStart", [(140, 40)])
@@ -298,8 +348,14 @@ def test_teach_it_shows_dz2_and_moves_the_probabilities(play) -> None:
     after = _bars(play, "play-output")
     assert after[1] > before[1], "teaching 1 made 1 likelier"
     cells = play.locator("#play-moved tr").nth(1).locator("td").all_inner_texts()
-    assert cells[0] == "1" and cells[1] == f"{100 * before[1]:.1f}%" and cells[2] == f"{100 * after[1]:.1f}%"
-    links = play.evaluate("Array.from(document.querySelectorAll('#play-teach a'), (a) => a.getAttribute('href'))")
+    assert (
+        cells[0] == "1"
+        and cells[1] == f"{100 * before[1]:.1f}%"
+        and cells[2] == f"{100 * after[1]:.1f}%"
+    )
+    links = play.evaluate(
+        "Array.from(document.querySelectorAll('#play-teach a'), (a) => a.getAttribute('href'))"
+    )
     for anchor in ("eq-dz2", "eq-dw2", "eq-db2", "eq-dz1", "eq-dw1", "eq-db1"):
         assert f"../backward/#{anchor}" in links, f"no link to {anchor}"
     assert "../gradient-descent/#eq-update" in links
@@ -313,7 +369,9 @@ def test_screenshot_after_drawing_a_digit(play) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / "draw-a-digit.png"
     play.locator("#play-app").screenshot(path=str(path))
-    print(f"\nscreenshot of the page after drawing a 3: {path} ({play.inner_text('#play-status')})")
+    print(
+        f"\nscreenshot of the page after drawing a 3: {path} ({play.inner_text('#play-status')})"
+    )
     assert path.stat().st_size > 10_000
     assert not play.errors, f"JavaScript errors: {play.errors}"
     unexpected = [url for url in play.remote if "api.github.com" not in url]
@@ -336,9 +394,13 @@ def two_networks(chromium, tmp_path_factory):
         "trainer": "init_params(784, 40, 10, seed=1, scheme='he')",
         "test_accuracy": 0.1,
     }
-    save_params(book / "models" / "wide.npz", init_params(784, 40, 10, seed=1, scheme="he"), meta)
+    save_params(
+        book / "models" / "wide.npz", init_params(784, 40, 10, seed=1, scheme="he"), meta
+    )
     result = mkdocs_build(book, book / "site")
-    assert result.returncode == 0, f"the copy did not build:\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, (
+        f"the copy did not build:\n{result.stdout}\n{result.stderr}"
+    )
     yield from _open_page(chromium, book / "site")
 
 

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from site_harness import SiteServer, _require_build_inputs, copy_book, mkdocs_build
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,16 +39,16 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 def _allowed_remote() -> re.Pattern:
     """The one request allowed to leave loopback: mkdocs-material's stats of ``repo_url``."""
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    m = re.search(r"^repo_url:\s*https://github\.com/([^/\s]+/[^/\s]+?)/?\s*$", config, re.M)
+    m = re.search(
+        r"^repo_url:\s*https://github\.com/([^/\s]+/[^/\s]+?)/?\s*$", config, re.M
+    )
     if m is None:
         return re.compile(r"(?!)")  # no repo_url: nothing may leave the machine
     return re.compile(rf"^https://api\.github\.com/repos/{re.escape(m.group(1))}(/.*)?$")
 
 
 ALLOWED_REMOTE = _allowed_remote()
-COPY_BUTTON_SELECTOR = (
-    ".md-content pre button.md-clipboard, .md-content pre button.md-code__button[data-md-type='copy']"
-)
+COPY_BUTTON_SELECTOR = ".md-content pre button.md-clipboard, .md-content pre button.md-code__button[data-md-type='copy']"
 CDN_SCRIPT = "https://cdn.jsdelivr.net/npm/katex@0.16.9/dist/katex.min.js"
 
 
@@ -67,10 +66,12 @@ def test_strict_build_passes(built_site: Path):
         notebook = built_site / "notebooks" / f"{page.stem}.ipynb"
         assert notebook.exists(), f"no notebook for {page.name}"
         html_page = built_site / page.stem / "index.html"
-        assert f'notebooks/{page.stem}.ipynb" download' in html_page.read_text(encoding="utf-8"), (
-            f"{page.name} has no 'Download this chapter as a notebook' link"
-        )
-    assert (built_site / "assets" / "katex" / "katex.min.css").exists(), "KaTeX's CSS was not copied"
+        assert f'notebooks/{page.stem}.ipynb" download' in html_page.read_text(
+            encoding="utf-8"
+        ), f"{page.name} has no 'Download this chapter as a notebook' link"
+    assert (built_site / "assets" / "katex" / "katex.min.css").exists(), (
+        "KaTeX's CSS was not copied"
+    )
     assert len(list(built_site.rglob("index.html"))) >= 10, "too few pages were built"
 
 
@@ -78,7 +79,9 @@ def test_broken_formula_fails_the_strict_build(tmp_path: Path):
     _require_build_inputs(ROOT)
     book = copy_book(tmp_path / "book")
     page = book / "docs" / "index.md"
-    page.write_text(page.read_text(encoding="utf-8") + "\n\n$$\n\\frac{1}{\n$$\n", encoding="utf-8")
+    page.write_text(
+        page.read_text(encoding="utf-8") + "\n\n$$\n\\frac{1}{\n$$\n", encoding="utf-8"
+    )
     result = mkdocs_build(book, tmp_path / "site")
     output = result.stdout + result.stderr
     assert result.returncode != 0, f"a TeX error did not fail the strict build:\n{output}"
@@ -142,7 +145,9 @@ def source_has_math(markdown: str) -> bool:
     """Does a chapter's Markdown (outside code) contain TeX?"""
     prose = FENCE_RE.sub("", markdown)
     prose = re.sub(r"`[^`\n]*`", "", prose)
-    return bool(re.search(r"^\s*\$\$\s*$|\$[^\s$][^$\n]*[^\s$]\$|\$[^\s$\d]\$", prose, re.M))
+    return bool(
+        re.search(r"^\s*\$\$\s*$|\$[^\s$][^$\n]*[^\s$]\$|\$[^\s$\d]\$", prose, re.M)
+    )
 
 
 def built_pages(site: Path) -> list[str]:
@@ -179,7 +184,9 @@ def check_site(
     report = Report()
     with SiteServer(site) as server:
         origin = server.origin
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, service_workers="block"
+        )
 
         def route(route_obj, request=None):
             url = route_obj.request.url
@@ -199,9 +206,11 @@ def check_site(
         js_errors: list[str] = []
         page.on(
             "response",
-            lambda r: failed.append(f"{r.status} {r.url}")
-            if r.url.startswith(origin) and r.status >= 400
-            else None,
+            lambda r: (
+                failed.append(f"{r.status} {r.url}")
+                if r.url.startswith(origin) and r.status >= 400
+                else None
+            ),
         )
         page.on("pageerror", lambda e: js_errors.append(str(e)))
         links: dict[str, set[str]] = {}
@@ -214,7 +223,9 @@ def check_site(
                 report.pages.append(name)
                 response = page.goto(url, wait_until="load")
                 if response is None or response.status != 200:
-                    report.problems.append(f"{name}: page answered {response and response.status}")
+                    report.problems.append(
+                        f"{name}: page answered {response and response.status}"
+                    )
                     continue
                 if page.locator(".md-content pre > code").count():
                     try:
@@ -224,21 +235,31 @@ def check_site(
                 facts = page.evaluate(_PAGE_FACTS_JS)
                 raw = RAW_TEX.search(facts["text"])
                 if raw:
-                    context_text = facts["text"][max(0, raw.start() - 40) : raw.end() + 40]
-                    report.problems.append(f"{name}: raw TeX visible: {' '.join(context_text.split())!r}")
+                    context_text = facts["text"][
+                        max(0, raw.start() - 40) : raw.end() + 40
+                    ]
+                    report.problems.append(
+                        f"{name}: raw TeX visible: {' '.join(context_text.split())!r}"
+                    )
                 for error in facts["errors"]:
                     report.problems.append(f"{name}: math error element: {error!r}")
                 source = _page_source(site_url, docs_dir)
-                if source is not None and source_has_math(source.read_text(encoding="utf-8")):
+                if source is not None and source_has_math(
+                    source.read_text(encoding="utf-8")
+                ):
                     if facts["katex"] == 0:
-                        report.problems.append(f"{name}: the chapter has math but no .katex element")
+                        report.problems.append(
+                            f"{name}: the chapter has math but no .katex element"
+                        )
                 if facts["withoutCopy"]:
                     report.problems.append(
                         f"{name}: {facts['withoutCopy']} of {facts['codeBlocks']} code blocks "
                         "have no copy button"
                     )
                 if facts["overflow"] > 1:
-                    report.problems.append(f"{name}: the page is {facts['overflow']} px wider than the window")
+                    report.problems.append(
+                        f"{name}: the page is {facts['overflow']} px wider than the window"
+                    )
                 for link in facts["links"]:
                     if link.startswith(origin):
                         base, _, fragment = link.partition("#")
@@ -267,7 +288,9 @@ def check_site(
             if not wanted:
                 continue
             if kind != "text/html":
-                report.problems.append(f"broken link: {base} is {kind} and has no anchors {sorted(wanted)}")
+                report.problems.append(
+                    f"broken link: {base} is {kind} and has no anchors {sorted(wanted)}"
+                )
                 continue
             ids = _ids_of(body.decode("utf-8", errors="replace"))
             for fragment in sorted(wanted - ids):
@@ -309,18 +332,21 @@ def damaged_report(chromium, tmp_path_factory) -> Report:
     _require_build_inputs(ROOT)
     book = copy_book(tmp_path_factory.mktemp("damaged") / "book")
     docs = book / "docs"
-    (docs / "damage-formula.md").write_text("# Broken formula" + BROKEN_FORMULA, encoding="utf-8")
+    (docs / "damage-formula.md").write_text(
+        "# Broken formula" + BROKEN_FORMULA, encoding="utf-8"
+    )
     (docs / "damage-glued.md").write_text("# Glued TeX" + GLUED_TEX, encoding="utf-8")
     (docs / "damage-links.md").write_text("# Dead links" + DEAD_LINKS, encoding="utf-8")
     config = book / "mkdocs.yml"
     config.write_text(
-        config.read_text(encoding="utf-8")
-        + f"\nextra_javascript:\n  - {CDN_SCRIPT}\n",
+        config.read_text(encoding="utf-8") + f"\nextra_javascript:\n  - {CDN_SCRIPT}\n",
         encoding="utf-8",
     )
     site = book / "site"
     result = mkdocs_build(book, site, strict=False)
-    assert result.returncode == 0, f"the damaged copy did not build:\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, (
+        f"the damaged copy did not build:\n{result.stdout}\n{result.stderr}"
+    )
     pages = ["damage-formula/", "damage-glued/", "damage-links/"]
     return check_site(chromium, site, docs, pages=pages)
 
@@ -338,5 +364,6 @@ def damaged_report(chromium, tmp_path_factory) -> Report:
 )
 def test_checker_catches(damaged_report: Report, damage: str, expected: str):
     assert damaged_report.about(expected), (
-        f"the browser check missed a {damage}; it reported:\n" + "\n".join(damaged_report.problems)
+        f"the browser check missed a {damage}; it reported:\n"
+        + "\n".join(damaged_report.problems)
     )

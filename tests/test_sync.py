@@ -23,10 +23,16 @@ MARKER = "# ~/~ begin <<"
 
 def tangle_clean_copy(tmp_path: Path) -> tuple[Path, str]:
     """Tangle a copy of the book in ``tmp_path``; return the tangled package and the log."""
-    shutil.copytree(ROOT / "docs", tmp_path / "docs", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "docs", tmp_path / "docs", ignore=shutil.ignore_patterns("__pycache__")
+    )
     shutil.copy2(ROOT / "entangled.toml", tmp_path / "entangled.toml")
     result = subprocess.run(
-        [str(ENTANGLED), "tangle"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [str(ENTANGLED), "tangle"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     log = result.stdout + result.stderr
     assert result.returncode == 0, f"entangled tangle failed:\n{log}"

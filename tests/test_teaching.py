@@ -23,12 +23,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from equation_registry import BACKWARD_QUANTITIES, EQUATION_CHECKS, GRADIENT_SHAPES
 from matplotlib.image import imread
 from matplotlib.patches import FancyArrowPatch
 
-from equation_registry import BACKWARD_QUANTITIES, EQUATION_CHECKS, GRADIENT_SHAPES
-from mnist_math import backward_prop, forward_prop, init_params
-from mnist_math import figures
+from mnist_math import backward_prop, figures, forward_prop, init_params
 from mnist_math.gradcheck import assert_close
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +40,9 @@ def same_picture(drawn: Path, committed: Path) -> float:
     """Mean absolute difference of two PNGs' pixels (0 to 1); they must share a size."""
     new = imread(drawn)
     old = imread(committed)
-    assert new.shape == old.shape, f"{committed.name}: {old.shape} committed, {new.shape} drawn now"
+    assert new.shape == old.shape, (
+        f"{committed.name}: {old.shape} committed, {new.shape} drawn now"
+    )
     return float(np.abs(new - old).mean())
 
 
@@ -53,9 +54,9 @@ def test_the_graph_has_every_node_and_arrow() -> None:
     assert GRAPH_NODES_REQUIRED <= set(figures.GRAPH_NODES), "the nodes chapter 5 names"
     forward = set(figures.GRAPH_FORWARD)
     backward = {(start, end) for start, end, _label in figures.GRAPH_BACKWARD}
-    assert backward == {(end, start) for start, end in forward if start not in ("X", "Y")}, (
-        "every forward arrow but those from the data (X, Y) has a backward arrow"
-    )
+    assert backward == {
+        (end, start) for start, end in forward if start not in ("X", "Y")
+    }, "every forward arrow but those from the data (X, Y) has a backward arrow"
     figure = figures.computational_graph()
     (ax,) = figure.axes
     arrows = [patch for patch in ax.patches if isinstance(patch, FancyArrowPatch)]
@@ -65,11 +66,16 @@ def test_the_graph_has_every_node_and_arrow() -> None:
         assert label in texts, f"the backward arrow's label {label} is drawn"
     for _x, _y, label, _kind in figures.GRAPH_NODES.values():
         assert label in texts, f"the node {label} is drawn"
-    assert figure.get_facecolor()[:3] == (1.0, 1.0, 1.0), "white background, for both themes"
+    assert figure.get_facecolor()[:3] == (1.0, 1.0, 1.0), (
+        "white background, for both themes"
+    )
 
 
 def test_the_committed_graph_is_what_the_code_draws(tmp_path: Path) -> None:
-    assert figures.main(["--only", "computational-graph", "--out", str(tmp_path), "--quiet"]) == 0
+    assert (
+        figures.main(["--only", "computational-graph", "--out", str(tmp_path), "--quiet"])
+        == 0
+    )
     name = "computational-graph.png"
     difference = same_picture(tmp_path / name, IMG / name)
     assert difference < 0.005, (
@@ -114,7 +120,9 @@ def mkdocs_nav() -> list:
         pass
 
     Loader.add_multi_constructor("", lambda loader, suffix, node: None)
-    return yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)["nav"]
+    return yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)[
+        "nav"
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -134,38 +142,56 @@ def test_backward_chapter_holds_the_table() -> None:
 def test_gradient_table_rows_match_the_registry(gradient_rows: list[list[str]]) -> None:
     assert len(gradient_rows) == len(BACKWARD_QUANTITIES), "one row per gradient"
     chapter = (DOCS / "backward.md").read_text(encoding="utf-8")
-    for row, (equation, (quantity, loss)) in zip(gradient_rows, BACKWARD_QUANTITIES.items()):
+    for row, (equation, (quantity, loss)) in zip(
+        gradient_rows, BACKWARD_QUANTITIES.items()
+    ):
         number, formula, code_and_shape, check = row
         code, shape = code_and_shape.split("<br>")
-        assert f"(backward.md#{equation})" in number, f"{equation}: the row links its equation"
+        assert f"(backward.md#{equation})" in number, (
+            f"{equation}: the row links its equation"
+        )
         blocks = re.findall(r"^\$\$\n(.*?)^\$\$$", chapter, re.S | re.M)
         labelled = [block for block in blocks if f"\\label{{{equation}}}" in block]
         assert len(labelled) == 1, f"{equation} is labelled once in docs/backward.md"
         tex = labelled[0].replace(f"\\label{{{equation}}}", "")
-        matrix_form = tex.split("\\qquad")[0].strip().rstrip(",")  # before an entrywise form
+        matrix_form = (
+            tex.split("\\qquad")[0].strip().rstrip(",")
+        )  # before an entrywise form
         assert f"$\\displaystyle {' '.join(matrix_form.split())}$" == formula, (
             f"{equation}: the chapter's formula"
         )
-        assert shape == f"${GRADIENT_SHAPES[equation]}$", f"{equation}: the registry's shape"
+        assert shape == f"${GRADIENT_SHAPES[equation]}$", (
+            f"{equation}: the registry's shape"
+        )
         assert code == f"`{quantity}`", f"{equation}: the code name"
         assert f"({loss})<br>" in check, f"{equation}: the {loss} loss"
         file, function = EQUATION_CHECKS[equation][0].split("::")
-        assert f"[`{function}`]" in check and f"({file})" in check, f"{equation}: its check"
-        assert f"verification.md#check-{equation}" in check, f"{equation}: links the check"
+        assert f"[`{function}`]" in check and f"({file})" in check, (
+            f"{equation}: its check"
+        )
+        assert f"verification.md#check-{equation}" in check, (
+            f"{equation}: links the check"
+        )
 
 
-def test_gradient_table_warns_about_a_missing_shape(monkeypatch: pytest.MonkeyPatch, caplog) -> None:
+def test_gradient_table_warns_about_a_missing_shape(
+    monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
     hook = load_hook()
     hook.on_files(None, {"nav": mkdocs_nav(), "docs_dir": str(DOCS)})
     monkeypatch.delitem(hook.BOOK.gradient_shapes, "eq-dw1")
     with caplog.at_level("WARNING"):
         table = hook._gradient_table("backward.md")
-    assert "eq-dw1" in caplog.text, "a gradient without a shape is a warning (a strict-build failure)"
+    assert "eq-dw1" in caplog.text, (
+        "a gradient without a shape is a warning (a strict-build failure)"
+    )
     assert "backward.md#eq-dw1" not in table
 
 
 @pytest.mark.parametrize("n, h, k, m", [(7, 5, 3, 13), (784, 10, 10, 2)])
-def test_registered_shapes_are_the_gradients_shapes(n: int, h: int, k: int, m: int) -> None:
+def test_registered_shapes_are_the_gradients_shapes(
+    n: int, h: int, k: int, m: int
+) -> None:
     rng = np.random.default_rng(0)
     params = init_params(n, h, k, seed=0)
     X = rng.uniform(0.0, 1.0, size=(n, m))
@@ -175,7 +201,9 @@ def test_registered_shapes_are_the_gradients_shapes(n: int, h: int, k: int, m: i
     for equation, (quantity, _loss) in BACKWARD_QUANTITIES.items():
         names = re.fullmatch(r"\((\w+), (\w+)\)", GRADIENT_SHAPES[equation]).groups()
         expected = tuple(sizes[name] for name in names)
-        assert grads[quantity].shape == expected, f"{quantity}: {grads[quantity].shape} != {expected}"
+        assert grads[quantity].shape == expected, (
+            f"{quantity}: {grads[quantity].shape} != {expected}"
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -225,11 +253,18 @@ def test_the_saved_network_is_the_reference_run(reference_run: dict) -> None:
     """
     with np.load(IMG / "seed-network.npz") as saved:
         for name in ("W1", "b1", "W2", "b2"):
-            assert_close(f"seed-network.npz {name}", saved[name], reference_run["params"][name], rtol=1e-8)
+            assert_close(
+                f"seed-network.npz {name}",
+                saved[name],
+                reference_run["params"][name],
+                rtol=1e-8,
+            )
 
 
 @pytest.mark.slow
-def test_the_figures_numbers_are_the_reference_runs(reference_run: dict, tmp_path: Path) -> None:
+def test_the_figures_numbers_are_the_reference_runs(
+    reference_run: dict, tmp_path: Path
+) -> None:
     history = reference_run["history"]
     alt = alt_texts("training-curves.png")["training.md"]
     stated = [
@@ -239,8 +274,12 @@ def test_the_figures_numbers_are_the_reference_runs(reference_run: dict, tmp_pat
         f"{reference_run['test_accuracy']:.1%}",
     ]
     for number in stated:
-        assert number in alt, f"the alt text of the training curves should state {number}: {alt}"
-    path = figures.save(figures.draw("output-error", reference_run), tmp_path / "output-error.png")
+        assert number in alt, (
+            f"the alt text of the training curves should state {number}: {alt}"
+        )
+    path = figures.save(
+        figures.draw("output-error", reference_run), tmp_path / "output-error.png"
+    )
     difference = same_picture(path, IMG / "output-error.png")
     assert difference < 0.005, (
         f"docs/img/output-error.png differs from the reference run's (mean pixel difference "

@@ -74,17 +74,30 @@ def test_parity_with_numpy_trainer(m: int, n_hidden: int, seed: int) -> None:
         X, Y, lr=0.1, iterations=20, n_hidden=n_hidden, seed=seed, record_every=1
     )
     torch_params, torch_history = train_torch(
-        X, Y, lr=0.1, iterations=20, n_hidden=n_hidden, seed=seed, record_every=1, device="cpu"
+        X,
+        Y,
+        lr=0.1,
+        iterations=20,
+        n_hidden=n_hidden,
+        seed=seed,
+        record_every=1,
+        device="cpu",
     )
     for name in PARAM_NAMES:
-        assert torch_params[name].dtype == np.float64, f"{name} is {torch_params[name].dtype}"
+        assert torch_params[name].dtype == np.float64, (
+            f"{name} is {torch_params[name].dtype}"
+        )
         assert torch_params[name].shape == numpy_params[name].shape, name
         difference = relative_difference(torch_params[name], numpy_params[name])
-        assert difference < PARITY_RTOL, f"{name} after 20 steps: relative diff. {difference:.2e}"
+        assert difference < PARITY_RTOL, (
+            f"{name} after 20 steps: relative diff. {difference:.2e}"
+        )
     assert torch_history["iteration"] == numpy_history["iteration"] == list(range(20))
     difference = relative_difference(torch_history["loss"], numpy_history["loss"])
     assert difference < PARITY_RTOL, f"loss curve: relative difference {difference:.2e}"
-    assert torch_history["accuracy"] == numpy_history["accuracy"], "the accuracy curves differ"
+    assert torch_history["accuracy"] == numpy_history["accuracy"], (
+        "the accuracy curves differ"
+    )
 
 
 def test_parity_from_given_params(data) -> None:
@@ -92,9 +105,13 @@ def test_parity_from_given_params(data) -> None:
     start = init_params(784, 12, 10, seed=5, scheme="he")
     copy = {name: value.copy() for name, value in start.items()}
     numpy_params, _ = gradient_descent(X, Y, lr=0.05, iterations=10, params=start)
-    torch_params, _ = train_torch(X, Y, lr=0.05, iterations=10, params=start, device="cpu")
+    torch_params, _ = train_torch(
+        X, Y, lr=0.05, iterations=10, params=start, device="cpu"
+    )
     for name in PARAM_NAMES:
-        assert np.array_equal(start[name], copy[name]), f"train_torch modified params[{name!r}]"
+        assert np.array_equal(start[name], copy[name]), (
+            f"train_torch modified params[{name!r}]"
+        )
         difference = relative_difference(torch_params[name], numpy_params[name])
         assert difference < PARITY_RTOL, f"{name}: relative difference {difference:.2e}"
 
@@ -122,7 +139,9 @@ def test_round_trip_is_exact() -> None:
     for name in PARAM_NAMES:
         assert back[name].shape == params[name].shape, name
         assert back[name].dtype == np.float64, name
-        assert np.array_equal(back[name], params[name]), f"{name} changed on the round trip"
+        assert np.array_equal(back[name], params[name]), (
+            f"{name} changed on the round trip"
+        )
 
 
 def test_returned_arrays_do_not_alias_the_model() -> None:
@@ -131,7 +150,9 @@ def test_returned_arrays_do_not_alias_the_model() -> None:
     before = back["W1"].copy()
     with torch.no_grad():
         model.linear1.weight.add_(1.0)
-    assert np.array_equal(back["W1"], before), "to_numpy_params returned a view of the weights"
+    assert np.array_equal(back["W1"], before), (
+        "to_numpy_params returned a view of the weights"
+    )
 
 
 def test_float32_conversion() -> None:
@@ -223,7 +244,9 @@ def test_cuda_matches_cpu(data) -> None:
     for name in PARAM_NAMES:
         assert isinstance(cuda_params[name], np.ndarray)
         difference = relative_difference(cuda_params[name], cpu_params[name])
-        assert difference < PARITY_RTOL, f"{name}: cuda vs cpu relative difference {difference:.2e}"
+        assert difference < PARITY_RTOL, (
+            f"{name}: cuda vs cpu relative difference {difference:.2e}"
+        )
     assert relative_difference(cuda_history["loss"], cpu_history["loss"]) < PARITY_RTOL
 
 
@@ -233,7 +256,9 @@ def test_cuda_matches_cpu(data) -> None:
 
 def test_adam_reduces_the_loss(data) -> None:
     X, Y = data
-    _, history = train_torch(X, Y, lr=0.01, iterations=30, optimizer="adam", record_every=5)
+    _, history = train_torch(
+        X, Y, lr=0.01, iterations=30, optimizer="adam", record_every=5
+    )
     assert history["loss"][-1] < 0.5 * history["loss"][0], history["loss"]
 
 
@@ -246,7 +271,9 @@ def test_minibatches_reduce_the_loss_and_are_reproducible(data) -> None:
     assert history == history_again
     for name in PARAM_NAMES:
         assert np.array_equal(params[name], again[name]), f"{name} not reproducible"
-    assert not np.array_equal(params["W1"], other["W1"]), "the seed does not change the batches"
+    assert not np.array_equal(params["W1"], other["W1"]), (
+        "the seed does not change the batches"
+    )
 
 
 def test_full_size_batch_matches_full_batch(data) -> None:
@@ -272,7 +299,9 @@ def test_history_format(data) -> None:
     _, history = train_torch(X, Y, iterations=25, record_every=10)
     assert set(history) == {"iteration", "loss", "accuracy"}
     assert history["iteration"] == [0, 10, 20, 24]
-    assert all(isinstance(value, float) for value in history["loss"] + history["accuracy"])
+    assert all(
+        isinstance(value, float) for value in history["loss"] + history["accuracy"]
+    )
     assert all(0.0 <= value <= 1.0 for value in history["accuracy"])
     _, history = train_torch(X, Y, iterations=1)
     assert history["iteration"] == [0]
@@ -301,7 +330,11 @@ def test_progress_bar(data, capsys) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"optimizer": "rmsprop"}, ValueError, "optimizer must be one of sgd, momentum, adam"),
+        (
+            {"optimizer": "rmsprop"},
+            ValueError,
+            "optimizer must be one of sgd, momentum, adam",
+        ),
         ({"batch_size": 0}, ValueError, "batch_size"),
         ({"batch_size": 1000}, ValueError, "batch_size"),
         ({"batch_size": 2.5}, ValueError, "batch_size"),
@@ -355,7 +388,9 @@ def test_invalid_params(data) -> None:
     X, Y = data
     params = init_params(784, 10, 10, seed=0)
     with pytest.raises(ValueError, match="missing b2"):
-        train_torch(X, Y, iterations=1, params={k: v for k, v in params.items() if k != "b2"})
+        train_torch(
+            X, Y, iterations=1, params={k: v for k, v in params.items() if k != "b2"}
+        )
     with pytest.raises(ValueError, match="rows"):
         train_torch(X[:100], Y, iterations=1, params=params)
     with pytest.raises(TypeError, match="dict"):
@@ -381,7 +416,16 @@ def test_cli_torch_backend(monkeypatch, capsys) -> None:
         return (images[train], labels[train]), (images[test], labels[test])
 
     monkeypatch.setattr(data_module, "load_mnist", fake_load_mnist)
-    argv = ["train", "--backend", "torch", "--iterations", "5", "--device", "cpu", "--no-progress"]
+    argv = [
+        "train",
+        "--backend",
+        "torch",
+        "--iterations",
+        "5",
+        "--device",
+        "cpu",
+        "--no-progress",
+    ]
     code = main(argv)
     out = capsys.readouterr().out
     assert code == 0

@@ -68,7 +68,8 @@ def registry() -> dict[str, tuple[str, str]]:
     tree = ast.parse(REGISTRY.read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id == "EQUATION_CHECKS" for target in node.targets
+            isinstance(target, ast.Name) and target.id == "EQUATION_CHECKS"
+            for target in node.targets
         ):
             return ast.literal_eval(node.value)
     raise AssertionError("tests/equation_registry.py defines no EQUATION_CHECKS = {...}")
@@ -82,7 +83,9 @@ def docstring_links() -> dict[str, list[str]]:
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 for label in DOC_LINK_RE.findall(ast.get_docstring(node) or ""):
-                    found.setdefault(label, []).append(f"mnist_math.{path.stem}.{node.name}")
+                    found.setdefault(label, []).append(
+                        f"mnist_math.{path.stem}.{node.name}"
+                    )
     return found
 
 
@@ -136,7 +139,9 @@ def test_registered_check_exists(equation: str) -> None:
     assert path.is_file(), f"{equation}: {filename} does not exist in tests/"
     tree = ast.parse(path.read_text(encoding="utf-8"))
     functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
-    assert function in functions, f"{equation}: {filename} has no test function {function}"
+    assert function in functions, (
+        f"{equation}: {filename} has no test function {function}"
+    )
     assert function.startswith("test_"), f"{equation}: {function} is not a test function"
 
 
@@ -151,8 +156,12 @@ def test_every_labelled_equation_has_an_implementer() -> None:
 
 def test_every_docstring_link_names_a_labelled_equation() -> None:
     labels = chapter_labels()
-    dangling = {label: where for label, where in docstring_links().items() if label not in labels}
-    assert not dangling, f"docstrings link to equations that no chapter labels: {dangling}"
+    dangling = {
+        label: where for label, where in docstring_links().items() if label not in labels
+    }
+    assert not dangling, (
+        f"docstrings link to equations that no chapter labels: {dangling}"
+    )
 
 
 def test_verification_chapter_has_the_table_placeholder() -> None:

@@ -32,8 +32,12 @@ def test_seed_configuration_reaches_the_seed_accuracy(seed_run) -> None:
     )
     assert all(params[name].dtype == np.float64 for name in params), "training in float64"
     assert history["iteration"][-1] == 499, "500 iterations, the last one recorded"
-    assert history["loss"][-1] < 0.5 * history["loss"][0], "the loss must fall substantially"
-    assert 0.83 <= test_accuracy <= 0.88, f"test accuracy {test_accuracy:.2%} outside [83%, 88%]"
+    assert history["loss"][-1] < 0.5 * history["loss"][0], (
+        "the loss must fall substantially"
+    )
+    assert 0.83 <= test_accuracy <= 0.88, (
+        f"test accuracy {test_accuracy:.2%} outside [83%, 88%]"
+    )
 
 
 def test_training_is_deterministic(mnist_raw) -> None:
@@ -42,12 +46,26 @@ def test_training_is_deterministic(mnist_raw) -> None:
     (x_train, y_train), _test = mnist_raw
     X = as_columns(x_train[:2000])
     Y = y_train[:2000].astype(np.int64)
-    first_params, first_history = gradient_descent(X, Y, iterations=30, seed=0, record_every=5)
-    second_params, second_history = gradient_descent(X, Y, iterations=30, seed=0, record_every=5)
-    other_params, _other_history = gradient_descent(X, Y, iterations=30, seed=1, record_every=5)
+    first_params, first_history = gradient_descent(
+        X, Y, iterations=30, seed=0, record_every=5
+    )
+    second_params, second_history = gradient_descent(
+        X, Y, iterations=30, seed=0, record_every=5
+    )
+    other_params, _other_history = gradient_descent(
+        X, Y, iterations=30, seed=1, record_every=5
+    )
     for name in first_params:
-        assert np.array_equal(first_params[name], second_params[name]), f"{name} differs between two runs with seed 0"
-    assert first_history == second_history, "histories differ between two runs with seed 0"
-    assert not np.array_equal(first_params["W1"], other_params["W1"]), "seed 1 must give other weights"
+        assert np.array_equal(first_params[name], second_params[name]), (
+            f"{name} differs between two runs with seed 0"
+        )
+    assert first_history == second_history, (
+        "histories differ between two runs with seed 0"
+    )
+    assert not np.array_equal(first_params["W1"], other_params["W1"]), (
+        "seed 1 must give other weights"
+    )
     start_loss = cross_entropy(forward_prop(init_params(seed=0), X)["A2"], Y)
-    assert first_history["loss"][0] == start_loss, "the history starts from init_params(seed=0)"
+    assert first_history["loss"][0] == start_loss, (
+        "the history starts from init_params(seed=0)"
+    )

@@ -53,7 +53,20 @@ CHAIN_TOLERANCE = 3e-4
 # A matrix of plain numbers this close to a quantity of the same shape is a copy of it.
 COPY_DISTANCE = 1e-3
 
-QUANTITIES = ("Z1", "A1", "Z2", "A2", "loss", "dZ2", "dW2", "db2", "dA1", "dZ1", "dW1", "db1")
+QUANTITIES = (
+    "Z1",
+    "A1",
+    "Z2",
+    "A2",
+    "loss",
+    "dZ2",
+    "dW2",
+    "db2",
+    "dA1",
+    "dZ1",
+    "dW1",
+    "db1",
+)
 INPUTS = ("X", "y", "Y", "W1", "b1", "W2", "b2")
 NAME_RE = re.compile(r"^(d?)([ZAWb])\^\{\[(\d)\]\}(?:_\{(\d)(\d)\})?$")
 
@@ -107,7 +120,9 @@ def tokens(tex: str) -> list[tuple[str, str]]:
         if kind is None or kind == "spacing":
             continue
         value = m.group(kind)
-        if kind == "other" or (kind == "command" and value not in FRAC | set(PRODUCT) | {r"\log", r"\top"}):
+        if kind == "other" or (
+            kind == "command" and value not in FRAC | set(PRODUCT) | {r"\log", r"\top"}
+        ):
             raise NotNumeric(value)
         found.append((kind, value))
     return found
@@ -156,7 +171,11 @@ class Parser:
         if token is None:
             return False
         kind, value = token
-        return kind in ("number", "begin", "exp") or value in ("(", "{", r"\log") or value in FRAC
+        return (
+            kind in ("number", "begin", "exp")
+            or value in ("(", "{", r"\log")
+            or value in FRAC
+        )
 
     def term(self):
         value = self.factor()
@@ -289,7 +308,9 @@ def chains(text: str) -> list[Chain]:
     found = []
     for line, tex in display_blocks(text):
         for piece in split_top_level(tex, r"\qquad"):
-            parts = [part.strip().rstrip(",.").strip() for part in split_top_level(piece, "=")]
+            parts = [
+                part.strip().rstrip(",.").strip() for part in split_top_level(piece, "=")
+            ]
             if len(parts) < 2:
                 continue
             values: list[Evaluation | None] = []
@@ -330,7 +351,10 @@ def library(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def autograd(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Forward in torch's own row layout (``F.linear``), gradients by autograd."""
     F = torch.nn.functional
-    leaves = {name: torch.tensor(inputs[name], requires_grad=True) for name in ("W1", "b1", "W2", "b2")}
+    leaves = {
+        name: torch.tensor(inputs[name], requires_grad=True)
+        for name in ("W1", "b1", "W2", "b2")
+    }
     labels = torch.tensor(inputs["y"].reshape(-1).astype(np.int64))
     rows = torch.tensor(inputs["X"]).T
     Z1 = F.linear(rows, leaves["W1"], leaves["b1"][:, 0])
@@ -386,10 +410,16 @@ def reference(name: str, values: dict[str, np.ndarray]) -> np.ndarray:
 def chain_problems(all_chains: list[Chain]) -> list[str]:
     problems = []
     for chain in all_chains:
-        numeric = [(part, value) for part, value in zip(chain.parts, chain.values) if value is not None]
+        numeric = [
+            (part, value)
+            for part, value in zip(chain.parts, chain.values)
+            if value is not None
+        ]
         for (left_tex, left), (right_tex, right) in zip(numeric, numeric[1:]):
             if left.value.shape != right.value.shape:
-                problems.append(f"line {chain.line}: {left_tex!r} and {right_tex!r} differ in shape")
+                problems.append(
+                    f"line {chain.line}: {left_tex!r} and {right_tex!r} differ in shape"
+                )
             elif not np.allclose(left.value, right.value, rtol=0, atol=CHAIN_TOLERANCE):
                 difference = float(np.abs(left.value - right.value).max())
                 problems.append(
@@ -408,10 +438,14 @@ def result_problems(all_chains: list[Chain], values: dict[str, np.ndarray]) -> l
             continue
         shown = chain.values[-1]
         if shown is None:
-            problems.append(f"line {chain.line}: the chain of {chain.name} ends in a formula")
+            problems.append(
+                f"line {chain.line}: the chain of {chain.name} ends in a formula"
+            )
             continue
         expected = rounded(reference(chain.name, values))
-        if shown.value.shape != expected.shape or not np.array_equal(shown.value, expected):
+        if shown.value.shape != expected.shape or not np.array_equal(
+            shown.value, expected
+        ):
             problems.append(
                 f"line {chain.line}: {chain.name} is shown as {shown.value.tolist()}, "
                 f"rounded it is {expected.tolist()}"
@@ -461,7 +495,9 @@ def values(page: list[Chain]) -> dict[str, np.ndarray]:
 
 
 def test_output_normalisation() -> None:
-    assert normalised("difference 1.1e-16, loss 0.9298") == normalised("difference 0.0e+00, loss 0.9298")
+    assert normalised("difference 1.1e-16, loss 0.9298") == normalised(
+        "difference 0.0e+00, loss 0.9298"
+    )
     assert normalised("loss 0.9298") != normalised("loss 0.9299")
     assert normalised("difference 1.1e-16") != normalised("difference 1.1e-06")
 
@@ -469,7 +505,9 @@ def test_output_normalisation() -> None:
 def test_the_reader_knows_the_chapters_math() -> None:
     tex = r"\frac{1}{2} \begin{pmatrix} 1 & -1 \\ 0.5 & 1 \end{pmatrix}^{\top} \begin{pmatrix} 2 \\ 1 \end{pmatrix}"
     assert Parser(tex).evaluate().value.tolist() == [[1.25], [-0.5]]
-    assert math.isclose(float(Parser(r"-\frac{1}{2} \bigl(\log 1 + e^{0}\bigr)").evaluate().value), -0.5)
+    assert math.isclose(
+        float(Parser(r"-\frac{1}{2} \bigl(\log 1 + e^{0}\bigr)").evaluate().value), -0.5
+    )
     assert float(Parser(r"1 \cdot 1 + (-1) \cdot 2 + 0.5").evaluate().value) == -0.5
     with pytest.raises(NotNumeric):
         Parser(r"W^{[1]} X + b^{[1]}").evaluate()
@@ -479,13 +517,19 @@ def test_the_reader_knows_the_chapters_math() -> None:
 
 def test_every_quantity_is_shown(page: list[Chain]) -> None:
     missing = missing_quantities(page)
-    assert not missing, f"docs/worked-example.md does not show {missing} as a whole matrix"
+    assert not missing, (
+        f"docs/worked-example.md does not show {missing} as a whole matrix"
+    )
 
 
-def test_the_library_agrees_with_autograd(page: list[Chain], values: dict[str, np.ndarray]) -> None:
+def test_the_library_agrees_with_autograd(
+    page: list[Chain], values: dict[str, np.ndarray]
+) -> None:
     by_torch = autograd(shown_inputs(page))
     for name in QUANTITIES:
-        assert_close(f"worked example {name}", np.asarray(values[name]), np.asarray(by_torch[name]))
+        assert_close(
+            f"worked example {name}", np.asarray(values[name]), np.asarray(by_torch[name])
+        )
 
 
 def test_no_result_is_within_rounding_of_a_tie(values: dict[str, np.ndarray]) -> None:
@@ -494,7 +538,9 @@ def test_no_result_is_within_rounding_of_a_tie(values: dict[str, np.ndarray]) ->
     for name in QUANTITIES:
         scaled = np.abs(np.asarray(values[name], dtype=np.float64)) * 10**DIGITS
         distance = np.abs(scaled - np.floor(scaled) - 0.5).min()
-        assert distance > 1e-5, f"{name} has an entry within {distance:.1e} of a rounding tie"
+        assert distance > 1e-5, (
+            f"{name} has an entry within {distance:.1e} of a rounding tie"
+        )
 
 
 def test_every_equality_holds(page: list[Chain]) -> None:
@@ -502,12 +548,16 @@ def test_every_equality_holds(page: list[Chain]) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_every_result_is_the_library_rounded(page: list[Chain], values: dict[str, np.ndarray]) -> None:
+def test_every_result_is_the_library_rounded(
+    page: list[Chain], values: dict[str, np.ndarray]
+) -> None:
     problems = result_problems(page, values)
     assert not problems, "\n".join(problems)
 
 
-def test_every_repeated_matrix_is_exact(page: list[Chain], values: dict[str, np.ndarray]) -> None:
+def test_every_repeated_matrix_is_exact(
+    page: list[Chain], values: dict[str, np.ndarray]
+) -> None:
     problems = copy_problems(page, values)
     assert not problems, "\n".join(problems)
 
@@ -521,7 +571,9 @@ def fenced_blocks(text: str) -> list[tuple[int, str, str, int]]:
         if opened is None and line.startswith("```"):
             opened, body = (number, line[3:].strip()), []
         elif opened is not None and line.strip() == "```":
-            blocks.append((opened[0], opened[1], "".join(f"{row}\n" for row in body), number))
+            blocks.append(
+                (opened[0], opened[1], "".join(f"{row}\n" for row in body), number)
+            )
             opened = None
         elif opened is not None:
             body.append(line)
@@ -559,7 +611,9 @@ def normalised(output: str) -> str:
     return NUMBER_RE.sub(tiny, output)
 
 
-def test_the_code_prints_what_the_page_shows(page: list[Chain], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_code_prints_what_the_page_shows(
+    page: list[Chain], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)
     namespace: dict[str, object] = {"__name__": "worked_example"}
     for line, source, shown in code_blocks(CHAPTER.read_text(encoding="utf-8")):
@@ -571,27 +625,43 @@ def test_the_code_prints_what_the_page_shows(page: list[Chain], monkeypatch: pyt
             f"but the page shows\n{shown}"
         )
     inputs = shown_inputs(page)
-    assert np.array_equal(namespace["X"], inputs["X"]), "the code's X is the X of the math"
-    assert np.array_equal(namespace["labels"], inputs["y"].reshape(-1)), "the code's labels are y"
+    assert np.array_equal(namespace["X"], inputs["X"]), (
+        "the code's X is the X of the math"
+    )
+    assert np.array_equal(namespace["labels"], inputs["y"].reshape(-1)), (
+        "the code's labels are y"
+    )
     for name in ("W1", "b1", "W2", "b2"):
-        assert np.array_equal(namespace["params"][name], inputs[name]), f"the code's {name} is the math's"
+        assert np.array_equal(namespace["params"][name], inputs[name]), (
+            f"the code's {name} is the math's"
+        )
 
 
 @pytest.mark.parametrize(
     "old, new, check",
     [
         # a typo in a result (dA1)
-        ("= \\begin{pmatrix} 0.7033 & -0.5149 \\\\ 0.1593 & 1.3733 \\end{pmatrix}\n", "= \\begin{pmatrix} 0.7034 & -0.5149 \\\\ 0.1593 & 1.3733 \\end{pmatrix}\n", "result"),
+        (
+            "= \\begin{pmatrix} 0.7033 & -0.5149 \\\\ 0.1593 & 1.3733 \\end{pmatrix}\n",
+            "= \\begin{pmatrix} 0.7034 & -0.5149 \\\\ 0.1593 & 1.3733 \\end{pmatrix}\n",
+            "result",
+        ),
         # a hand computation that does not add up
         ("(-1) \\cdot 2 + 0.5 = -0.5", "(-1) \\cdot 2 + 0.5 = -1.5", "chain"),
         # a repeated matrix with a typo in its last digit (dZ2 inside the chain of dW2)
-        ("\\frac{1}{2} \\begin{pmatrix} 0.0347 & -0.7130", "\\frac{1}{2} \\begin{pmatrix} 0.0348 & -0.7130", "copy"),
+        (
+            "\\frac{1}{2} \\begin{pmatrix} 0.0347 & -0.7130",
+            "\\frac{1}{2} \\begin{pmatrix} 0.0348 & -0.7130",
+            "copy",
+        ),
         # a quantity left out
         ("db^{[1]} = \\frac{1}{m}", "db^{[0]} = \\frac{1}{m}", "missing"),
     ],
     ids=["result", "chain", "copy", "missing"],
 )
-def test_checker_catches(old: str, new: str, check: str, values: dict[str, np.ndarray]) -> None:
+def test_checker_catches(
+    old: str, new: str, check: str, values: dict[str, np.ndarray]
+) -> None:
     text = CHAPTER.read_text(encoding="utf-8")
     assert text.count(old) == 1, f"the damage {old!r} must match the chapter once"
     damaged = chains(text.replace(old, new))

@@ -133,7 +133,9 @@ class Katex:
             line = self._proc.stdout.readline()
             if not line:
                 self._proc = None
-                raise RuntimeError(f"the KaTeX renderer ({RENDERER.name}) stopped unexpectedly")
+                raise RuntimeError(
+                    f"the KaTeX renderer ({RENDERER.name}) stopped unexpectedly"
+                )
             answer = json.loads(line)
         result = (answer.get("html"), answer.get("error"))
         self._cache[key] = result
@@ -265,7 +267,7 @@ def on_files(files, config):
                 number=f"{chapter}.{count}",
                 tex=LABEL_RE.sub("", tex).strip(),
             )
-        for i, line in enumerate(lines):
+        for line in lines:
             m = FRAGMENT_RE.match(line)
             if m:
                 BOOK.fragments[m.group(1)] = src_uri
@@ -273,7 +275,9 @@ def on_files(files, config):
         if name in BOOK.equations:
             BOOK.equations[name].implementers = functions
         else:
-            log.warning(f"a docstring links to equation '{name}', which no chapter labels")
+            log.warning(
+                f"a docstring links to equation '{name}', which no chapter labels"
+            )
     BOOK.checks = _checks()
     BOOK.gradients = _registry("BACKWARD_QUANTITIES")
     BOOK.gradient_shapes = _registry("GRADIENT_SHAPES")
@@ -459,7 +463,11 @@ def _fragment_links(page, files):
             target_file = files.get_file_from_path(target) if target else None
             if target_file is None:
                 return r.group(0)
-            href = "" if target == page.file.src_uri else get_relative_url(target_file.url, page.url)
+            href = (
+                ""
+                if target == page.file.src_uri
+                else get_relative_url(target_file.url, page.url)
+            )
             return (
                 f'<a class="fragment-ref" href="{href}#{name}" title="go to fragment {name}">'
                 f"&lt;&lt;{name}&gt;&gt;</a>"
@@ -483,7 +491,7 @@ def _check_untypeset(page_uri: str, html_text: str) -> None:
         log.warning(
             f"{page_uri}: TeX left untypeset near {context!r} (display math needs `$$` "
             "alone on its own lines, with a blank line before and after the block; "
-            "HTML blocks such as <figcaption> need markdown=\"span\" for inline math)"
+            'HTML blocks such as <figcaption> need markdown="span" for inline math)'
         )
         break
 
@@ -535,7 +543,11 @@ def on_pre_build(config):
     """
     if os.environ.get("MNIST_MATH_MKDOCS_COMMAND") != "serve":
         return
-    modules = [p for p in PACKAGE.glob("*.py") if p.read_text(encoding="utf-8").startswith("# ~/~")]
+    modules = [
+        p
+        for p in PACKAGE.glob("*.py")
+        if p.read_text(encoding="utf-8").startswith("# ~/~")
+    ]
     if not modules:
         log.warning("the package is not tangled: the API reference will be empty")
         return
@@ -549,7 +561,7 @@ def on_pre_build(config):
     if changed:
         log.info(
             f"{', '.join(changed)} changed after mnist_math/ was tangled: the API reference "
-            "shows the old code until you re-tangle (README, \"Writing the book\")"
+            'shows the old code until you re-tangle (README, "Writing the book")'
         )
 
 
@@ -561,7 +573,11 @@ def on_post_build(config):
     repo_url = config.get("repo_url") or book_notebooks.repo_url_of()
     for src_uri in numbers:
         source = docs_dir / src_uri
-        if source.suffix == ".md" and source.exists() and book_notebooks.has_notebook(source):
+        if (
+            source.suffix == ".md"
+            and source.exists()
+            and book_notebooks.has_notebook(source)
+        ):
             book_notebooks.write_notebook(
                 source, Path(config["site_dir"]) / NOTEBOOKS_DIR, repo_url=repo_url
             )

@@ -24,7 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
-FENCE_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`]*?)[ \t]*$")
+FENCE_RE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`]*?)[ \t]*$"
+)
 # Numbers in scientific notation, as Python and NumPy print them: 3.6e-15, -1.2e-10, 1e-12.
 SCIENTIFIC_RE = re.compile(r"[-+]?\d+(?:\.\d+)?e[-+]?\d+")
 TINY = 1e-9
@@ -67,7 +69,11 @@ def fences(path: Path) -> list[Fence]:
     """Every fenced code block of a Markdown file, in order."""
     lines = path.read_text(encoding="utf-8").splitlines()
     resolved = path.resolve()
-    page = resolved.relative_to(ROOT).as_posix() if resolved.is_relative_to(ROOT) else str(path)
+    page = (
+        resolved.relative_to(ROOT).as_posix()
+        if resolved.is_relative_to(ROOT)
+        else str(path)
+    )
     found: list[Fence] = []
     i = 0
     while i < len(lines):
@@ -83,8 +89,10 @@ def fences(path: Path) -> list[Fence]:
             if stripped and set(stripped) == {marker[0]} and len(stripped) >= len(marker):
                 break
             j += 1
-        body = "\n".join(line[indent:] if line[:indent].strip() == "" else line.lstrip()
-                         for line in lines[i + 1 : j])
+        body = "\n".join(
+            line[indent:] if line[:indent].strip() == "" else line.lstrip()
+            for line in lines[i + 1 : j]
+        )
         found.append(Fence(page, i + 1, j + 1, opening.group("info"), body))
         i = j + 1
     return found

@@ -20,7 +20,9 @@ from pathlib import Path
 
 from book_blocks import ROOT, fences, runnable_blocks
 
-ADMONITION_RE = re.compile(r'^(?P<indent>\s*)(?:!!!|\?\?\?\+?)\s+(?P<kind>[\w-]+)(?:\s+"(?P<title>[^"]*)")?\s*$')
+ADMONITION_RE = re.compile(
+    r'^(?P<indent>\s*)(?:!!!|\?\?\?\+?)\s+(?P<kind>[\w-]+)(?:\s+"(?P<title>[^"]*)")?\s*$'
+)
 TAB_RE = re.compile(r'^(?P<indent>\s*)===\s+"(?P<title>[^"]*)"\s*$')
 LABEL_RE = re.compile(r"\s*\\label\{[^}]*\}")
 CHAPTER_LINK_RE = re.compile(r"\]\((?!https?:|#)([\w./-]+?)\.md(#[^)]*)?\)")
@@ -30,7 +32,7 @@ IMAGE_RE = re.compile(r"\]\((img/[^)]+)\)")
 HTML_LINE_RE = re.compile(r"^\s*</?(figure|figcaption)\b[^>]*>\s*$")
 FIGCAPTION_RE = re.compile(r"<figcaption[^>]*>(.*)</figcaption>")
 
-INSTALL = '''\
+INSTALL = """\
 # The book's package, mnist_math: installed from the book's repository when it is missing.
 import importlib.util
 import subprocess
@@ -39,7 +41,7 @@ import sys
 if importlib.util.find_spec("mnist_math") is None:
     requirement = "mnist-math @ git+{repo}"
     subprocess.check_call([sys.executable, "-m", "pip", "install", requirement])
-'''
+"""
 
 
 def _prose(line: str) -> str:
@@ -72,7 +74,13 @@ def _markdown_cell(lines: list[str], number: int) -> dict:
 def _code_cell(code: str, output: str | None, number: int) -> dict:
     outputs = []
     if output is not None:
-        outputs.append({"output_type": "stream", "name": "stdout", "text": (output + "\n").splitlines(keepends=True)})
+        outputs.append(
+            {
+                "output_type": "stream",
+                "name": "stdout",
+                "text": (output + "\n").splitlines(keepends=True),
+            }
+        )
     return {
         "cell_type": "code",
         "execution_count": None,
@@ -96,7 +104,9 @@ def chapter_notebook(path: Path, *, repo_url: str, page_url: str | None = None) 
     """
     lines = path.read_text(encoding="utf-8").splitlines()
     python_blocks = {block.line: block for block in runnable_blocks(path)}
-    other_fences = {fence.line: fence for fence in fences(path) if fence.line not in python_blocks}
+    other_fences = {
+        fence.line: fence for fence in fences(path) if fence.line not in python_blocks
+    }
     cells: list[dict] = []
     markdown: list[str] = []
 
@@ -120,7 +130,9 @@ def chapter_notebook(path: Path, *, repo_url: str, page_url: str | None = None) 
         )
     )
     cells.append(_code_cell(INSTALL.format(repo=repo_url.rstrip("/")), None, 1))
-    container: str | None = None  # "quote" inside an admonition, "tab" inside a content tab
+    container: str | None = (
+        None  # "quote" inside an admonition, "tab" inside a content tab
+    )
     index = 1 if lines and lines[0].startswith("# ") else 0
     while index < len(lines):
         number = index + 1
@@ -157,7 +169,11 @@ def chapter_notebook(path: Path, *, repo_url: str, page_url: str | None = None) 
     return {
         "cells": cells,
         "metadata": {
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "kernelspec": {
+                "display_name": "Python 3",
+                "language": "python",
+                "name": "python3",
+            },
             "language_info": {"name": "python"},
         },
         "nbformat": 4,
@@ -191,16 +207,22 @@ def has_notebook(path: Path) -> bool:
     return bool(runnable_blocks(path))
 
 
-def write_notebook(path: Path, target: Path, *, repo_url: str, page_url: str | None = None) -> Path:
+def write_notebook(
+    path: Path, target: Path, *, repo_url: str, page_url: str | None = None
+) -> Path:
     """Write the notebook of chapter ``path`` to ``target`` (a folder); return its path."""
     target.mkdir(parents=True, exist_ok=True)
     notebook = chapter_notebook(path, repo_url=repo_url, page_url=page_url)
     out = target / notebook_name(path)
-    out.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    out.write_text(
+        json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return out
 
 
 def repo_url_of(config_path: Path = ROOT / "mkdocs.yml") -> str:
     """The ``repo_url`` of mkdocs.yml."""
-    match = re.search(r"^repo_url:\s*(\S+)\s*$", config_path.read_text(encoding="utf-8"), re.M)
+    match = re.search(
+        r"^repo_url:\s*(\S+)\s*$", config_path.read_text(encoding="utf-8"), re.M
+    )
     return match.group(1) if match else "https://github.com/mnist-math/mnist-math"

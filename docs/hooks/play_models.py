@@ -48,16 +48,25 @@ def export_models(folder: Path) -> list[dict]:
                 "name": meta.get("name", path.stem),
                 "title": meta.get("title", path.stem),
                 "meta": meta,
-                "params": {name: array.astype(float).tolist() for name, array in params.items()},
+                "params": {
+                    name: array.astype(float).tolist() for name, array in params.items()
+                },
             }
         )
-    models.sort(key=lambda model: (model["meta"].get("order", len(models)), model["name"]))
+    models.sort(
+        key=lambda model: (model["meta"].get("order", len(models)), model["name"])
+    )
     return models
 
 
 def models_script(models: list[dict]) -> str:
     """The JavaScript asset that hands the models to docs/assets/play.js."""
-    return HEADER + "window.MNIST_MATH_MODELS = " + json.dumps(models, allow_nan=False) + ";\n"
+    return (
+        HEADER
+        + "window.MNIST_MATH_MODELS = "
+        + json.dumps(models, allow_nan=False)
+        + ";\n"
+    )
 
 
 def on_files(files, config):

@@ -89,7 +89,7 @@ def backward_prop(
     dA1 = params["W2"].T @ dZ2
     # ~/~ end
     # ~/~ begin <<docs/backward.md#backward-dz1>>[init]
-    dZ1 = dA1 * relu_derivative(cache["Z1"])
+    dZ1 = dA1 * relu_derivative(cache["Z1"], validate=validate)
     # ~/~ end
     # ~/~ begin <<docs/backward.md#backward-dw1>>[init]
     dW1 = 1 / m * (dZ1 @ X.T)

@@ -97,8 +97,9 @@ def forward_prop(
         params: ``W1`` (h, n), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1), floats.
         X: Inputs, shape (n, m), one example per column, finite floats of the parameters'
             dtype (float64 or float32: the whole pass keeps that dtype).
-        validate: Check ``params`` and ``X`` first. The training loop checks its data once
-            and passes ``False``, which skips a full scan of ``X`` on every iteration.
+        validate: Check ``params`` and ``X`` first, and the activations' inputs. The
+            training loop checks its data once, watches for divergence itself and passes
+            ``False``, which skips a full scan of ``X`` on every iteration.
 
     Returns:
         The cache, a dict keyed ``Z1`` and ``A1`` (h, m), ``Z2`` and ``A2`` (k, m), all of
@@ -113,9 +114,9 @@ def forward_prop(
         X = check_matrix("X", X, rows=params["W1"].shape[1])
         check_same_dtype("X", X, params["W1"].dtype)
     Z1 = params["W1"] @ X + params["b1"]
-    A1 = relu(Z1)
+    A1 = relu(Z1, validate=validate)
     Z2 = params["W2"] @ A1 + params["b2"]
-    A2 = softmax(Z2)
+    A2 = softmax(Z2, validate=validate)
     return {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
 # ~/~ end
 # ~/~ end

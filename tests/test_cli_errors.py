@@ -120,6 +120,11 @@ CASES = {
         1,
         "training diverged: the loss rose from",
     ),
+    "divergence of the mini-batch engine": (
+        ("train", "--recipe", "best", "--lr", "1e6", "--epochs", "1", "--no-progress"),
+        1,
+        "training diverged",
+    ),
     "overflow": (
         (
             "train",

@@ -19,13 +19,11 @@ from ._checks import (
     check_labels,
     check_loss,
     check_matrix,
-    check_params,
     check_rate,
     check_seed,
     warn_if_not_pixels,
 )
-from .forward import init_params
-from .train import GRADIENT_NAMES, update_params
+from .train import GRADIENT_NAMES, starting_params, update_params
 
 
 # ~/~ begin <<docs/fast.md#fast-chunk>>[init]
@@ -202,16 +200,7 @@ def train_fast(
     if threads is not None:
         check_count("threads", threads)
     warn_if_not_pixels(X)
-    if params is None:
-        params = init_params(
-            X.shape[0], n_hidden, 10, seed=seed, scheme=scheme, dtype=X.dtype
-        )
-    params = check_params(params)
-    if params["W1"].shape[1] != X.shape[0]:
-        raise ValueError(
-            f"W1 has {params['W1'].shape[1]} columns but X has {X.shape[0]} rows"
-        )
-    params = {name: array.astype(X.dtype, copy=False) for name, array in params.items()}
+    params = starting_params(params, X, n_hidden=n_hidden, seed=seed, scheme=scheme)
     # ~/~ end
     # ~/~ begin <<docs/fast.md#fast-train-setup>>[init]
     m = X.shape[1]

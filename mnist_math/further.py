@@ -24,9 +24,9 @@ from ._checks import (
     warn_if_not_pixels,
 )
 from .backward import backward_prop
-from .forward import forward_prop, init_params
+from .forward import forward_prop
 from .loss import cross_entropy
-from .train import GRADIENT_NAMES, get_predictions, update_params
+from .train import GRADIENT_NAMES, get_predictions, starting_params, update_params
 
 # ~/~ begin <<docs/going-further.md#further-batches>>[init]
 SHUFFLE_STREAM = 1  # the shuffles' generator is seeded by (seed, SHUFFLE_STREAM)
@@ -429,13 +429,7 @@ def train_minibatch(
     warn_if_not_pixels(X)
     # ~/~ end
     # ~/~ begin <<docs/going-further.md#further-train-setup>>[init]
-    n = X.shape[0]
-    if params is None:
-        params = init_params(n, n_hidden, 10, seed=seed, scheme=scheme, dtype=X.dtype)
-    params = check_params(params)
-    if params["W1"].shape[1] != n:
-        raise ValueError(f"W1 has {params['W1'].shape[1]} columns but X has {n} rows")
-    params = {name: array.astype(X.dtype, copy=False) for name, array in params.items()}
+    params = starting_params(params, X, n_hidden=n_hidden, seed=seed, scheme=scheme)
     full_batch = batch_size == m
     # (m, n): one image per row, its 784 pixels side by side in memory
     X_rows = None if full_batch else np.ascontiguousarray(X.T)

@@ -136,6 +136,43 @@ def accuracy(predictions: np.ndarray, Y: np.ndarray) -> float:
     return float(np.mean(predictions == Y))
 # ~/~ end
 
+# ~/~ begin <<docs/gradient-descent.md#gd-start>>[init]
+def starting_params(
+    params: dict[str, np.ndarray] | None,
+    X: np.ndarray,
+    *,
+    n_hidden: int,
+    seed: int,
+    scheme: str,
+) -> dict[str, np.ndarray]:
+    """The parameters a trainer starts from, in ``X``'s dtype.
+
+    Args:
+        params: ``W1`` (h, n), ``b1`` (h, 1), ``W2`` (10, h), ``b2`` (10, 1), or ``None``
+            for ``init_params(n, n_hidden, 10, seed=seed, scheme=scheme)``; not modified.
+        X: The training inputs, shape (n, m), floats.
+        n_hidden: Hidden units $h$ of ``init_params`` (not used when ``params`` is given).
+        seed: Seed of ``init_params``.
+        scheme: Initialisation scheme of ``init_params``.
+
+    Returns:
+        New arrays (or ``params``' own where no conversion is needed) of ``X``'s dtype.
+
+    Raises:
+        TypeError, ValueError: ``params`` is not a valid network for ``X``.
+    """
+    if params is None:
+        params = init_params(
+            X.shape[0], n_hidden, 10, seed=seed, scheme=scheme, dtype=X.dtype
+        )
+    params = check_params(params)
+    if params["W1"].shape[1] != X.shape[0]:
+        raise ValueError(
+            f"W1 has {params['W1'].shape[1]} columns but X has {X.shape[0]} rows"
+        )
+    return {name: array.astype(X.dtype, copy=False) for name, array in params.items()}
+# ~/~ end
+
 # ~/~ begin <<docs/gradient-descent.md#gd-loop>>[init]
 def gradient_descent(
     X: np.ndarray,
@@ -187,16 +224,7 @@ def gradient_descent(
     check_count("record_every", record_every)
     seed = check_seed(seed)
     warn_if_not_pixels(X)
-    if params is None:
-        params = init_params(
-            X.shape[0], n_hidden, 10, seed=seed, scheme=scheme, dtype=X.dtype
-        )
-    params = check_params(params)
-    if params["W1"].shape[1] != X.shape[0]:
-        raise ValueError(
-            f"W1 has {params['W1'].shape[1]} columns but X has {X.shape[0]} rows"
-        )
-    params = {name: array.astype(X.dtype, copy=False) for name, array in params.items()}
+    params = starting_params(params, X, n_hidden=n_hidden, seed=seed, scheme=scheme)
     history: dict[str, list] = {"iteration": [], "loss": [], "accuracy": []}
     bar = tqdm(range(iterations), desc="training", unit="it", disable=not progress)
     for i in bar:

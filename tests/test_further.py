@@ -11,6 +11,12 @@ import inspect
 
 import numpy as np
 import pytest
+from test_torch_twin import (  # the parity tolerance and data of the PyTorch twin's tests
+    PARAM_NAMES,
+    PARITY_RTOL,
+    relative_difference,
+    synthetic,
+)
 
 from mnist_math import (
     accuracy,
@@ -32,30 +38,6 @@ from mnist_math.further import (
     evaluate,
     minibatch_order,
 )
-
-PARAM_NAMES = ("W1", "b1", "W2", "b2")
-
-# Parity of the NumPy and PyTorch trainers, float64: the same formulas in a different order
-# of a few additions (see tests/test_torch_twin.py), about 1e-15 after a few dozen steps;
-# a wrong batch, step or state would differ by 1e-3 or more.
-PARITY_RTOL = 1e-10
-
-
-def relative_difference(a: object, b: object) -> float:
-    """Largest entry of |a - b|, relative to the largest entry of |b|."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    assert a.shape == b.shape, f"shapes differ: {a.shape} vs {b.shape}"
-    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
-
-
-def synthetic(m: int, *, n_in: int = 784, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Learnable stand-in for MNIST: noisy class templates, X (n_in, m) in [0, 1], Y (m,)."""
-    rng = np.random.default_rng(seed)
-    templates = (rng.random((10, n_in)) < 0.2).astype(np.float64)
-    Y = rng.integers(0, 10, size=m)
-    X = np.clip(0.8 * templates[Y].T + 0.3 * rng.random((n_in, m)), 0.0, 1.0)
-    return X, Y.astype(np.int64)
 
 
 @pytest.fixture(scope="module")

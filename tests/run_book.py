@@ -3,8 +3,9 @@
 This is what a reader does who pastes each block of the site into one Python session started
 at the repository root, from the first chapter to the last. For each block it checks that
 the block runs, and that what it prints is the output the page shows beneath it (up to the
-normalisation of docs/hooks/book_blocks.py: trailing spaces, and round-off-sized numbers such as
-``3.6e-15``). A block that prints must show its output.
+normalisation of docs/hooks/book_blocks.py: trailing spaces, round-off-sized numbers such as
+``3.6e-15``, and the digits of a float64's full repr past the 12th). A block that prints must
+show its output.
 
     python tests/run_book.py                  # every page of the navigation
     python tests/run_book.py docs/loss.md     # some pages only, each in a fresh namespace

@@ -124,6 +124,14 @@ def test_normalise_ignores_only_round_off_and_trailing_space() -> None:
     assert normalise("error 2.0e-05") != normalise("error 3.0e-05")
     assert normalise("loss 0.5059") != normalise("loss 0.5060")
     assert normalise("1e-12 and 1e-08") == "<tiny> and 1e-08"
+    # A float64's full repr is compared to 12 significant digits, nothing shorter is touched.
+    assert normalise("actual 77.3934875988451") == normalise("actual 77.39348759884506")
+    assert normalise("actual 77.3934875988451") != normalise("actual 77.3934875989451")
+    assert normalise("loss 0.50590000001") != normalise("loss 0.50590000002")
+    assert (
+        normalise("torch 2.13.0, 1.2345678901234e-05")
+        == "torch 2.13.0, 1.2345678901234e-05"
+    )
 
 
 def test_the_nav_is_read_in_order() -> None:

@@ -30,6 +30,9 @@ FENCE_RE = re.compile(
 # Numbers in scientific notation, as Python and NumPy print them: 3.6e-15, -1.2e-10, 1e-12.
 SCIENTIFIC_RE = re.compile(r"[-+]?\d+(?:\.\d+)?e[-+]?\d+")
 TINY = 1e-9
+# Decimal numbers written with all the digits of a float64 (repr): 77.39348759884506.
+LONG_DECIMAL_RE = re.compile(r"(?<![\w.])[-+]?\d+\.\d+(?![\w.])")
+SIGNIFICANT = 12
 
 
 @dataclass(frozen=True)
@@ -160,13 +163,25 @@ def normalise(text: str) -> str:
     * Trailing spaces of each line and trailing blank lines are ignored.
     * A number in scientific notation whose magnitude is below 1e-9 (``3.6e-15``) reads as
       ``<tiny>``: such numbers are round-off, whose exact digits change with the BLAS build,
-      the CPU and the order of additions. Every other character must match.
+      the CPU and the order of additions.
+    * A decimal number written with more than 12 significant digits (a float64's full
+      ``repr``, such as ``77.39348759884506``) is compared rounded to 12 significant digits:
+      its last digits are round-off of the same kind. Every other character must match.
     """
 
     def tiny(match: re.Match) -> str:
         return "<tiny>" if abs(float(match.group())) < TINY else match.group()
 
-    lines = [SCIENTIFIC_RE.sub(tiny, line).rstrip() for line in text.splitlines()]
+    def rounded(match: re.Match) -> str:
+        digits = sum(character.isdigit() for character in match.group().lstrip("+-0."))
+        if digits <= SIGNIFICANT:
+            return match.group()
+        return f"{float(match.group()):.{SIGNIFICANT}g}"
+
+    lines = [
+        LONG_DECIMAL_RE.sub(rounded, SCIENTIFIC_RE.sub(tiny, line)).rstrip()
+        for line in text.splitlines()
+    ]
     while lines and not lines[-1]:
         lines.pop()
     return "\n".join(lines)

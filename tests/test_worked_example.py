@@ -32,6 +32,7 @@ import contextlib
 import io
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,10 @@ from mnist_math.gradcheck import assert_close
 torch = pytest.importorskip("torch")
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs" / "hooks"))
+
+from book_blocks import normalise  # noqa: E402  (the book's one normalisation of outputs)
+
 CHAPTER = ROOT / "docs" / "worked-example.md"
 DIGITS = 4  # the chapter rounds every number to 4 decimal places
 # Consecutive parts of a chain are computed from numbers rounded to 4 decimals; products
@@ -495,11 +500,11 @@ def values(page: list[Chain]) -> dict[str, np.ndarray]:
 
 
 def test_output_normalisation() -> None:
-    assert normalised("difference 1.1e-16, loss 0.9298") == normalised(
+    assert normalise("difference 1.1e-16, loss 0.9298") == normalise(
         "difference 0.0e+00, loss 0.9298"
     )
-    assert normalised("loss 0.9298") != normalised("loss 0.9299")
-    assert normalised("difference 1.1e-16") != normalised("difference 1.1e-06")
+    assert normalise("loss 0.9298") != normalise("loss 0.9299")
+    assert normalise("difference 1.1e-16") != normalise("difference 1.1e-06")
 
 
 def test_the_reader_knows_the_chapters_math() -> None:
@@ -598,19 +603,6 @@ def code_blocks(text: str) -> list[tuple[int, str, str | None]]:
     return found
 
 
-NUMBER_RE = re.compile(r"-?\d+(?:\.\d*)?(?:e[-+]?\d+)?")
-
-
-def normalised(output: str) -> str:
-    """The book's one normalisation of printed output: numbers below 1e-9 in magnitude
-    (round-off, such as a difference from autograd) are all equal to each other."""
-
-    def tiny(m: re.Match) -> str:
-        return "<round-off>" if abs(float(m.group(0))) < 1e-9 else m.group(0)
-
-    return NUMBER_RE.sub(tiny, output)
-
-
 def test_the_code_prints_what_the_page_shows(
     page: list[Chain], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -620,7 +612,7 @@ def test_the_code_prints_what_the_page_shows(
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             exec(compile(source, f"{CHAPTER.name}:{line}", "exec"), namespace)
-        assert normalised(printed.getvalue()) == normalised(shown or ""), (
+        assert normalise(printed.getvalue()) == normalise(shown or ""), (
             f"the block at docs/worked-example.md:{line} prints\n{printed.getvalue()}"
             f"but the page shows\n{shown}"
         )

@@ -5,7 +5,7 @@
   draws today.
 - The output-error figure draws exactly $-dZ^{[2]} = Y - A^{[2]}$.
 - The table of every gradient (chapter 5), written by the build hook from
-  tests/equation_registry.py, has one row per gradient of the registry, in its order, with
+  booktools/registry.py, has one row per gradient of the registry, in its order, with
   the registry's shape, code name, loss and check; and each registered shape is the shape
   ``backward_prop`` returns.
 - The trained network saved in docs/img/seed-network.npz (which chapters 5 and 8 read instead
@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from equation_registry import BACKWARD_QUANTITIES, EQUATION_CHECKS, GRADIENT_SHAPES
 from matplotlib.image import imread
 from matplotlib.patches import FancyArrowPatch
 
+from booktools.registry import BACKWARD_QUANTITIES, EQUATION_CHECKS, GRADIENT_SHAPES
 from mnist_math import backward_prop, figures, forward_prop, init_params
 from mnist_math.gradcheck import assert_close
 

@@ -1,6 +1,6 @@
 """Every chapter as a Jupyter notebook, built from the chapter's Markdown.
 
-The prose becomes Markdown cells, every runnable ```` ```python ```` block (docs/hooks/book_blocks.py
+The prose becomes Markdown cells, every runnable ```` ```python ```` block (booktools/blocks.py
 decides which) a code cell, with the output the page shows beneath it as the cell's output.
 Entangled's source blocks stay in the Markdown, shown and not run, as on the site. A first
 code cell installs the book's package when it is missing. The build hook (book.py) writes one
@@ -18,7 +18,7 @@ import json
 import re
 from pathlib import Path
 
-from book_blocks import ROOT, fences, runnable_blocks
+from booktools.blocks import ROOT, fences, runnable_blocks
 
 ADMONITION_RE = re.compile(
     r'^(?P<indent>\s*)(?:!!!|\?\?\?\+?)\s+(?P<kind>[\w-]+)(?:\s+"(?P<title>[^"]*)")?\s*$'

@@ -10,7 +10,7 @@ help:  ## list the tasks
 
 tangle:  ## write mnist_math/ from the chapters, from a clean state; fail on any problem
 	rm -rf .entangled
-	grep -rl '~/~ begin' mnist_math | xargs -r rm -f
+	grep -rl '~/~ begin' mnist_math booktools | xargs -r rm -f
 	$(VENV)/entangled tangle 2>&1 | tee .entangled-tangle.log
 	@! grep -E 'Missing|ERROR|WARNING' .entangled-tangle.log
 	@rm -f .entangled-tangle.log
@@ -46,4 +46,4 @@ lint:  ## ruff check the tangled package and the plain files; check the formatti
 	$(PYTHON) -m booktools.format_chapters --check
 
 figures:  ## redraw the book's figures into docs/img/ (minutes: full training runs)
-	$(VENV)/mnist-math figures
+	$(PYTHON) -m booktools.figures

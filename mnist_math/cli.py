@@ -1,5 +1,5 @@
 # ~/~ begin <<docs/engineering.md#mnist_math/cli.py>>[init]
-"""The ``mnist-math`` command line: ``train`` (the main job), ``predict``, ``data``, ``figures``."""
+"""The ``mnist-math`` command line: ``train`` (the main job), ``predict``, ``data``."""
 
 import argparse
 import os
@@ -171,12 +171,6 @@ def build_parser() -> argparse.ArgumentParser:
             default=argparse.SUPPRESS,
             help=argparse.SUPPRESS,
         )
-
-    commands.add_parser(
-        "figures",
-        help="redraw the book's figures (options: see `mnist-math figures --help`)",
-        add_help=False,
-    )
     return parser
 # ~/~ end
 
@@ -502,17 +496,8 @@ def train_command(args: argparse.Namespace, engine: str, settings: dict) -> str:
 # ~/~ begin <<docs/engineering.md#cli-main>>[init]
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args, rest = parser.parse_known_args(argv)
-    if "--debug" in rest:
-        rest.remove("--debug")
-        args.debug = True
+    args = parser.parse_args(argv)
     try:
-        if args.command == "figures":
-            from .figures import main as figures_main  # matplotlib is slow to import
-
-            return figures_main(rest)
-        if rest:
-            parser.error(f"unrecognized arguments: {' '.join(rest)}")
         if args.command == "train":
             return run_train(args)
         if args.command == "predict":

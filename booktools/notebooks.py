@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 
 from booktools.blocks import ROOT, fences, runnable_blocks
+from booktools.numbers import unmarked
 
 ADMONITION_RE = re.compile(
     r'^(?P<indent>\s*)(?:!!!|\?\?\?\+?)\s+(?P<kind>[\w-]+)(?:\s+"(?P<title>[^"]*)")?\s*$'
@@ -46,7 +47,7 @@ if importlib.util.find_spec("mnist_math") is None:
 
 def _prose(line: str) -> str:
     """Rewrite one line of prose for Jupyter's Markdown."""
-    line = LABEL_RE.sub("", line)
+    line = unmarked(LABEL_RE.sub("", line))
     line = CHAPTER_LINK_RE.sub(lambda m: f"](../{m.group(1)}/{m.group(2) or ''})", line)
     line = AUTOREF_RE.sub(r"\1", line)
     line = IMAGE_RE.sub(r"](../\1)", line)

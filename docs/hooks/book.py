@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # MkDocs loads a hook from its path: the book's tooling is imported from the repository root.
 sys.path.insert(0, str(ROOT))
 from booktools import notebooks as book_notebooks  # noqa: E402
+from booktools import numbers as book_numbers  # noqa: E402
 from booktools import registry  # noqa: E402
 
 PACKAGE = ROOT / "mnist_math"
@@ -86,6 +87,8 @@ class Book:
         # equation -> shape, both from the registry of checks.
         self.gradients: dict[str, tuple[str, str]] = {}
         self.gradient_shapes: dict[str, str] = {}
+        # The measured numbers of docs/generated/*.json, "file.key" -> text.
+        self.numbers: dict[str, str] = {}
 
 
 BOOK = Book()
@@ -269,6 +272,7 @@ def on_files(files, config):
             )
     BOOK.checks = _checks()
     importlib.reload(registry)  # `mkdocs serve`: a registry edited since the last build
+    BOOK.numbers = book_numbers.load_numbers(ROOT / "docs" / "generated")
     BOOK.gradients = registry.BACKWARD_QUANTITIES
     BOOK.gradient_shapes = registry.GRADIENT_SHAPES
     return files
@@ -394,6 +398,9 @@ def on_page_markdown(markdown, page, config, files):
         markdown = markdown.replace("<!-- equation-checks -->", _checks_table(page_uri))
     if "<!-- gradient-table -->" in markdown:
         markdown = markdown.replace("<!-- gradient-table -->", _gradient_table(page_uri))
+    # A measured number in the prose must be its datum in docs/generated/ (booktools/numbers.py).
+    for problem in book_numbers.problems_in(markdown, BOOK.numbers, page_uri):
+        log.warning(str(problem))
     return markdown
 
 

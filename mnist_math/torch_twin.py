@@ -317,13 +317,13 @@ def train_torch(
         device used.
 
     Raises:
-        TypeError: ``X``, ``Y``, ``params`` or ``lr`` has the wrong type.
+        TypeError: ``X``, ``Y``, ``params``, ``lr``, the seed or a count has the wrong type.
         ValueError: a shape, a label, a knob, the device name or the dtype is invalid.
         RuntimeError: the requested device is not available on this machine.
         DivergenceError: the loss or the weights became NaN or infinite, or the loss ended
             far above where it started; the exception carries the last finite parameters.
     """
-    # ~/~ begin <<docs/pytorch.md#torch-train-checks>>[init]
+    # ~/~ begin <<docs/engines.md#torch-train-checks>>[init]
     if params is not None:
         params = check_params(params)
         n_in = params["W1"].shape[1]
@@ -410,6 +410,7 @@ def train_torch(
             X_batch, Y_batch = X_rows[index], Y_rows[index]
         Z2_rows = model(X_batch)
         loss = F.cross_entropy(Z2_rows, Y_batch)
+        # ~/~ begin <<docs/engines.md#torch-train-record>>[init]
         if iteration % record_every == 0 or iteration == iterations - 1:
             if batches is None:
                 all_logits, all_loss = Z2_rows.detach(), loss.detach()
@@ -441,6 +442,7 @@ def train_torch(
                 lr=lr,
                 params=last_finite,
             )
+        # ~/~ end
         optim.zero_grad()
         loss.backward()
         optim.step()

@@ -1,5 +1,5 @@
 # ~/~ begin <<docs/pytorch.md#mnist_math/torch_twin.py>>[init]
-"""The PyTorch twin of the book's network ([chapter 8, "The PyTorch twin"][torch-twin]).
+"""The PyTorch twin of the book's network ([chapter 10, "The PyTorch twin"][torch-twin]).
 
 The same 784 -> h -> 10 network as the NumPy chapters, written with ``torch.nn``, trained
 with autograd and ``torch.optim``, started from the same NumPy initial weights and handing

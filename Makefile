@@ -45,5 +45,5 @@ lint:  ## ruff check the tangled package and the plain files; check the formatti
 	$(VENV)/ruff format --check tests scripts benchmarks docs/hooks booktools
 	$(PYTHON) -m booktools.format_chapters --check
 
-figures:  ## redraw the book's figures into docs/img/ (minutes: full training runs)
-	$(PYTHON) -m booktools.figures
+figures:  ## remake every generated figure, table and model (`python -m booktools.publish --list`)
+	$(PYTHON) -m booktools.publish

@@ -65,6 +65,12 @@ JOBS = (
         timed=True,
     ),
     Job(
+        "data-loading",
+        ("benchmarks/data_loading.py",),
+        "docs/generated/data-loading.md and .json (the MNIST appendix)",
+        timed=True,
+    ),
+    Job(
         "precision",
         ("benchmarks/precision.py",),
         "docs/generated/precision.md (chapter 9)",

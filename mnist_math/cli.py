@@ -504,9 +504,10 @@ def main(argv: list[str] | None = None) -> int:
             from .handwriting import run_predict
 
             return run_predict(args)
-        from .data import report
+        from .sources import report
 
-        return report(path=args.path, refresh=args.refresh)
+        print("\n".join(report(path=args.path, refresh=args.refresh)))
+        return 0
     except KeyboardInterrupt:
         print("mnist-math: interrupted", file=sys.stderr)
         return 130

@@ -177,6 +177,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="redraw the book's figures (options: see `mnist-math figures --help`)",
         add_help=False,
     )
+
+    practice = commands.add_parser(
+        "practice", help="check the backward_prop you wrote in a file (Practice page)"
+    )
+    practice.add_argument(
+        "file", metavar="FILE.py", help="defines backward_prop(params, cache, X, Y)"
+    )
+    practice.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     return parser
 # ~/~ end
 
@@ -513,6 +523,10 @@ def main(argv: list[str] | None = None) -> int:
             return figures_main(rest)
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        if args.command == "practice":
+            from .practice import run_practice
+
+            return run_practice(args.file)
         if args.command == "train":
             return run_train(args)
         if args.command == "predict":

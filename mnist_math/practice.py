@@ -115,6 +115,7 @@ BACKWARD = (
 )
 STEPS = {step.name: step for step in BACKWARD}
 AXIS = "is summed over the wrong axis or without keepdims=True"
+EVERY = "sums every entry, not each row over the examples"
 SLIPS = {  # quantity: (kind, the wrong line, what it does)
     "dZ2": [
         ("sign", "one_hot_Y - A2", "is true minus predicted"),
@@ -125,7 +126,7 @@ SLIPS = {  # quantity: (kind, the wrong line, what it does)
         ("bias-axis", "np.sum(dZ2, axis=0, keepdims=True) / m", AXIS),
         ("bias-axis", "np.sum(dZ2, axis=0) / m", AXIS),
         ("bias-axis", "np.sum(dZ2, axis=1) / m", AXIS),
-        ("bias-axis", "np.sum(dZ2) / m", AXIS),
+        ("bias-axis", "np.sum(dZ2) / m", EVERY),
     ],
     "dA1": [("transpose", "W2 @ dZ2", "multiplies by W2, not W2.T")],
     "dZ1": [
@@ -144,7 +145,7 @@ SLIPS = {  # quantity: (kind, the wrong line, what it does)
         ("bias-axis", "np.sum(dZ1, axis=0, keepdims=True) / m", AXIS),
         ("bias-axis", "np.sum(dZ1, axis=0) / m", AXIS),
         ("bias-axis", "np.sum(dZ1, axis=1) / m", AXIS),
-        ("bias-axis", "np.sum(dZ1) / m", AXIS),
+        ("bias-axis", "np.sum(dZ1) / m", EVERY),
     ],
 }
 # ~/~ end

@@ -319,7 +319,8 @@ class Report:
             mistake was made. Kinds: ``"transpose"``, ``"scale"``, ``"relu-mask"``,
             ``"sign"``, ``"bias-axis"``, ``"shape"`` and ``"unknown"``; a forward pass
             adds ``"bias"``, ``"relu"``, ``"axis"`` and ``"overflow"``.
-        hints: One sentence per mistake, ending with the equation to revisit.
+        hints: One sentence per mistake, ending with the equation to revisit; then,
+            if some quantities are wrong only through those mistakes, one naming them.
         errors: Where the function raised, in the learner's code, with the shapes there.
     """
 

@@ -38,11 +38,11 @@ serve:  ## preview the site, rebuilt on every save
 
 format:  ## ruff format the chapters' code blocks (then `make tangle`) and the plain files
 	$(PYTHON) -m booktools.format_chapters
-	$(VENV)/ruff format tests scripts benchmarks docs/hooks booktools
+	$(VENV)/ruff format tests scripts benchmarks docs/hooks docs/examples booktools
 
 lint:  ## ruff check the tangled package and the plain files; check the formatting
-	$(VENV)/ruff check mnist_math tests scripts benchmarks docs/hooks booktools
-	$(VENV)/ruff format --check tests scripts benchmarks docs/hooks booktools
+	$(VENV)/ruff check mnist_math tests scripts benchmarks docs/hooks docs/examples booktools
+	$(VENV)/ruff format --check tests scripts benchmarks docs/hooks docs/examples booktools
 	$(PYTHON) -m booktools.format_chapters --check
 
 figures:  ## remake every generated figure, table and model (`python -m booktools.publish --list`)

@@ -171,6 +171,16 @@ def build_parser() -> argparse.ArgumentParser:
             default=argparse.SUPPRESS,
             help=argparse.SUPPRESS,
         )
+
+    practice = commands.add_parser(
+        "practice", help="check the backward_prop you wrote in a file (Practice page)"
+    )
+    practice.add_argument(
+        "file", metavar="FILE.py", help="defines backward_prop(params, cache, X, Y)"
+    )
+    practice.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     return parser
 # ~/~ end
 
@@ -498,6 +508,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "practice":
+            return practice_command(args.file)
         if args.command == "train":
             return run_train(args)
         if args.command == "predict":
@@ -515,6 +527,27 @@ def main(argv: list[str] | None = None) -> int:
         return report_error(error, args.debug)
     except Exception as error:  # a bug: still one line, and the way to the traceback
         return report_error(error, args.debug, unexpected=True)
+
+
+def practice_command(path: str) -> int:
+    """``mnist-math practice FILE.py``: print the report on the file's ``backward_prop``.
+
+    Returns:
+        The exit status: 0 when it passes, 1 when it does not, 2 when the file cannot be
+            checked (one line on standard error says why).
+    """
+    from .practice import TOLERANCE, PracticeFileError, check_file  # imports torch
+
+    try:
+        report = check_file(path)
+    except PracticeFileError as error:
+        print(f"mnist-math: error: {error}", file=sys.stderr)
+        return 2
+    print(f"Checking {path}: backward_prop against PyTorch autograd, {TOLERANCE}")
+    print(report)
+    verdict = "passes" if report.passed else "does not pass yet"
+    print(f"{path}: backward_prop {verdict}")
+    return 0 if report.passed else 1
 
 
 def report_error(error: BaseException, debug: bool, *, unexpected: bool = False) -> int:

@@ -342,7 +342,7 @@ def test_read_image_scales_16_bit_gray_to_bytes(tmp_path) -> None:
 
 def test_read_image_names_the_file_it_cannot_read(tmp_path) -> None:
     (tmp_path / "notes.png").write_text("not an image")
-    with pytest.raises(ValueError, match="notes.png: not an image Pillow can read"):
+    with pytest.raises(ValueError, match="notes.png: not a picture this reader takes"):
         read_image(tmp_path / "notes.png")
     with pytest.raises(ValueError, match="missing.png: no such file"):
         read_image(tmp_path / "missing.png")
@@ -434,7 +434,7 @@ def test_predict_goes_on_after_a_bad_image_and_fails_on_a_bad_model(
     )
     captured = capsys.readouterr()
     assert status == 1
-    assert "broken.png: not an image Pillow can read" in captured.err
+    assert "broken.png: not a picture this reader takes" in captured.err
     assert captured.out.startswith(f"{files[0][0]}: "), "the good image is still read"
 
     status = main(

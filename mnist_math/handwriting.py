@@ -121,10 +121,11 @@ def ink_image(gray: np.ndarray) -> np.ndarray:
     r"""Light ink on a dark background, stretched to [0, 1], with the background at 0.
 
     Implements [the ink normalisation][eq-ink]:
-    $\tilde{x} = \min(1, \max(0, (x - f) / (p - f)))$ with the floor
-    $f = \beta + \min(\max(15 \delta, \mu (p - \beta)), (p - \beta) / 2)$, where $\beta$ is
-    the median of the border (after inverting a light background), $\delta$ the border's
-    median absolute deviation, $p = \max x$, and $\mu = 0.05$ unless the border is even.
+    $\tilde{x} = \min(1, \max(0, (x - \phi) / (x_{\max} - \phi)))$ with the floor
+    $\phi = x_{\mathrm{bg}} + \min(\max(15 \delta, \rho (x_{\max} - x_{\mathrm{bg}})),
+    (x_{\max} - x_{\mathrm{bg}}) / 2)$, where $x_{\mathrm{bg}}$ is the median of the border
+    (after inverting a light background), $\delta$ the border's median absolute deviation,
+    and $\rho = 0.05$ unless the border is even.
 
     Args:
         gray: 2-D float64 array (height, width) in [0, 1], either polarity.
@@ -156,12 +157,10 @@ def crop_to_ink(ink: np.ndarray) -> np.ndarray:
     """The smallest rectangle that holds every pixel above 0.
 
     Args:
-        ink: 2-D float array (height, width) with the background at 0, at least one
-            pixel above 0.
+        ink: 2-D float array (height, width), background 0, some pixel above 0.
 
     Returns:
-        A view of ``ink``, shape (rows with ink, columns with ink) counted from the first to
-            the last such row and column.
+        A view of ``ink`` from its first to its last row and column with ink.
     """
     rows = np.flatnonzero(ink.any(axis=1))
     cols = np.flatnonzero(ink.any(axis=0))
@@ -173,11 +172,11 @@ def area_weights(n: int, n_new: int) -> np.ndarray:
     r"""The matrix that resamples n pixels to n_new by averaging areas, along one axis.
 
     Implements [area averaging][eq-area-average]: entry $(i, r)$ is the length of the
-    overlap of $[i n / n', (i + 1) n / n')$ with $[r, r + 1)$, times $n' / n$.
+    overlap of $[i N / N', (i + 1) N / N')$ with $[r, r + 1)$, times $N' / N$.
 
     Args:
-        n: Pixels before, along one axis (>= 1).
-        n_new: Pixels after (>= 1).
+        n: $N$, pixels before, along one axis (>= 1).
+        n_new: $N'$, pixels after (>= 1).
 
     Returns:
         float64 array of shape (n_new, n); every row sums to 1.
@@ -192,22 +191,22 @@ def area_weights(n: int, n_new: int) -> np.ndarray:
 def fit_in_box(crop: np.ndarray, box: int = BOX) -> np.ndarray:
     r"""Resize a crop so that its longer side is ``box`` pixels, keeping the aspect ratio.
 
-    Computes $S = R^{(h \to h')} C R^{(w \to w')\top}$ ([area averaging][eq-area-average])
-    with $\max(h', w') = $ ``box``.
+    Computes $S = R^{(N_r \to N'_r)} C R^{(N_c \to N'_c)\top}$
+    ([area averaging][eq-area-average]) with $\max(N'_r, N'_c) = $ ``box``.
 
     Args:
-        crop: 2-D float array (h, w), the ink's bounding box.
+        crop: 2-D float array ($N_r$, $N_c$), the ink's bounding box.
         box: Side of the box.
 
     Returns:
-        float64 array (h', w'), the longer side ``box``, the shorter
-            ``floor(box * min(h, w) / max(h, w) + 0.5)`` (at least 1).
+        float64 array ($N'_r$, $N'_c$), the longer side ``box``, the shorter
+            ``floor(box * min(N_r, N_c) / max(N_r, N_c) + 0.5)`` (at least 1).
     """
-    h, w = crop.shape
-    scale = box / max(h, w)
-    h_new = max(1, int(np.floor(h * scale + 0.5)))
-    w_new = max(1, int(np.floor(w * scale + 0.5)))
-    return area_weights(h, h_new) @ crop @ area_weights(w, w_new).T
+    rows, cols = crop.shape
+    scale = box / max(rows, cols)
+    rows_new = max(1, int(np.floor(rows * scale + 0.5)))
+    cols_new = max(1, int(np.floor(cols * scale + 0.5)))
+    return area_weights(rows, rows_new) @ crop @ area_weights(cols, cols_new).T
 # ~/~ end
 
 # ~/~ begin <<docs/handwriting.md#handwriting-centre>>[init]
@@ -218,7 +217,7 @@ def centre_of_mass(S: np.ndarray) -> tuple[float, float]:
     $\bar{r} = \sum_{r,c} r S_{rc} / \sum_{r,c} S_{rc}$, and likewise $\bar{c}$.
 
     Args:
-        S: 2-D float array (h, w), non-negative, not all zero.
+        S: 2-D float array (rows, columns), non-negative, not all zero.
 
     Returns:
         The pair ``(r_bar, c_bar)`` in index coordinates (pixel centres at 0, 1, ...).
@@ -235,7 +234,7 @@ def place_by_centre_of_mass(
     """Put a picture into an empty field so that its centre of mass is nearest the centre.
 
     Args:
-        S: 2-D float array (h, w) with h, w <= ``field``, not all zero.
+        S: 2-D float array (rows, columns), both at most ``field``, not all zero.
         field: Side of the square field.
         centre: Target of the centre of mass, in index coordinates of the field.
 
@@ -244,12 +243,12 @@ def place_by_centre_of_mass(
             ``floor(centre - r_bar + 0.5 + TIE)``, ``floor(centre - c_bar + 0.5 + TIE)``,
             clamped to keep ``S`` inside.
     """
-    h, w = S.shape
+    rows, cols = S.shape
     r_bar, c_bar = centre_of_mass(S)
-    top = min(max(int(np.floor(centre - r_bar + 0.5 + TIE)), 0), field - h)
-    left = min(max(int(np.floor(centre - c_bar + 0.5 + TIE)), 0), field - w)
+    top = min(max(int(np.floor(centre - r_bar + 0.5 + TIE)), 0), field - rows)
+    left = min(max(int(np.floor(centre - c_bar + 0.5 + TIE)), 0), field - cols)
     out = np.zeros((field, field))
-    out[top : top + h, left : left + w] = S
+    out[top : top + rows, left : left + cols] = S
     return out
 # ~/~ end
 

@@ -86,8 +86,8 @@ def expected_shapes(architecture: list[int]) -> dict[str, tuple[int, int]]:
 MAX_PARAMETERS = 2**24
 """At most this many numbers in W1, b1, W2, b2 together: 16,777,216 (128 MiB in float64).
 
-The widest network of the book, 784-256-10, has 203,530; a 784-h-10 network reaches the
-limit at h = 21,103.
+The widest network of the book, 784-800-10 (the ``long`` recipe), has 636,010; a 784-h-10
+network reaches the limit at h = 21,103.
 """
 
 MAX_META_BYTES = 2**20

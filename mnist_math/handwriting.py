@@ -303,11 +303,13 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
 
     Image.init()  # registers every format this Pillow was built with
     formats = [name for name in FORMATS if name in Image.OPEN]
-    with open_regular(path, ImageFileError, "an image file") as stream:
+    with (
+        open_regular(path, ImageFileError, "an image file") as stream,
+        warnings.catch_warnings(),  # Pillow's warnings stay off the terminal
+    ):
+        warnings.filterwarnings("ignore", module="PIL")
         try:
-            with warnings.catch_warnings():  # the size is checked below, with a message
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                picture = Image.open(stream, formats=formats)
+            picture = Image.open(stream, formats=formats)
         except Image.DecompressionBombError:
             message = f"more than {2 * Image.MAX_IMAGE_PIXELS:,} pixels"
             raise ImageFileError(f"{path}: {message}, refused before decoding") from None

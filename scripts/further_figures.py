@@ -50,10 +50,12 @@ from mnist_math import (  # noqa: E402
     update_params,
 )
 from mnist_math.data import as_columns, load_mnist  # noqa: E402
-from mnist_math.figures import NUMPY_COLOR, TEST_COLOR, TORCH_COLOR, book_style, save  # noqa: E402
 from mnist_math.further import RECIPES, evaluate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the book's tooling (booktools), run as a script
+from booktools.figures import NUMPY_COLOR, TEST_COLOR, TORCH_COLOR, book_style, save  # noqa: E402
+
 THRESHOLDS = (0.84, 0.97)
 
 

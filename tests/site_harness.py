@@ -85,10 +85,11 @@ def copy_book(target: Path) -> Path:
         target / "mnist_math",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
-    (target / "tests").mkdir()
-    registry = ROOT / "tests" / "equation_registry.py"
-    if registry.exists():
-        shutil.copy2(registry, target / "tests" / registry.name)
+    shutil.copytree(  # the build hook imports the book's tooling
+        ROOT / "booktools",
+        target / "booktools",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     if (ROOT / "models").is_dir():
         shutil.copytree(
             ROOT / "models", target / "models"

@@ -1,5 +1,5 @@
 """Every python block of the book runs, pasted in order into one session, and prints what the
-page shows beneath it (tests/run_book.py; chapter 13, "Every example in the book runs").
+page shows beneath it (booktools/run_book.py; chapter 13, "Every example in the book runs").
 
 The quick tests check the checker itself on a small page written here: a block whose output
 differs from the one shown, a block that prints without showing it, and a block that raises
@@ -13,18 +13,16 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "docs" / "hooks"))
-sys.path.insert(0, str(ROOT / "tests"))
+from booktools.blocks import nav_pages, normalise, runnable_blocks
+from booktools.run_book import run_blocks
 
-from book_blocks import nav_pages, normalise, runnable_blocks  # noqa: E402
-from run_book import run_blocks  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
 def test_every_block_runs_pasted_in_nav_order() -> None:
     result = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "run_book.py")],
+        [sys.executable, "-m", "booktools.run_book"],
         cwd=ROOT,
         capture_output=True,
         text=True,

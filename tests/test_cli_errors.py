@@ -145,11 +145,6 @@ CASES = {
         1,
         "overflowed to infinity or NaN",
     ),
-    "figures with zero iterations": (
-        ("figures", "--iterations", "0"),
-        2,
-        "must be a positive integer",
-    ),
     "save into a missing folder": (
         ("train", "--save", "/nonexistent/folder/model.npz", "--no-progress"),
         1,
@@ -173,15 +168,6 @@ def test_damaged_data_file(tmp_path: Path) -> None:
     damaged = tmp_path / "mnist.npz"
     damaged.write_bytes(b"PK\x03\x04 this is not a zip archive")
     assert_one_error(run_cli("train", "--data", str(damaged)), 1, str(damaged))
-
-
-def test_figures_out_naming_a_file_leaves_nothing_behind(tmp_path: Path) -> None:
-    (tmp_path / "taken").write_text("a file, not a folder")
-    result = run_cli("figures", "--out", "taken", cwd=tmp_path)
-    assert_one_error(result, 2, "is a file, not a folder")
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["taken"], (
-        "nothing created"
-    )
 
 
 def test_debug_shows_the_traceback() -> None:

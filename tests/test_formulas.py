@@ -3,7 +3,7 @@
 Each test computes the same quantity twice, with the book's NumPy code and with torch
 (autograd for the gradients), and compares them with ``mnist_math.gradcheck.assert_close``,
 whose tolerances are set and justified in one place (docs/verification.md). The grouped
-tests take their list of equations from tests/equation_registry.py, so an equation is
+tests take their list of equations from booktools/registry.py, so an equation is
 named once. Convention (chapter 5): ``dZ2`` and ``dZ1`` are gradients of the summed loss,
 compared with m times the ``.grad`` of torch's mean loss; ``dW`` and ``db`` are gradients of
 the mean loss, compared with ``.grad`` itself.
@@ -19,8 +19,11 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from equation_registry import BACKWARD_QUANTITIES, FORWARD_QUANTITIES, checked_by  # noqa: E402
-
+from booktools.registry import (  # noqa: E402
+    BACKWARD_QUANTITIES,
+    FORWARD_QUANTITIES,
+    checked_by,
+)
 from mnist_math import (  # noqa: E402
     adam_update,
     backward_prop,

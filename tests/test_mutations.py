@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FORMULA_TESTS = ("test_formulas.py", "equation_registry.py", "conftest.py")
+FORMULA_TESTS = ("test_formulas.py", "conftest.py")
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,11 @@ def tangled_copy(destination: Path, mutation: Mutation | None) -> Path:
     (destination / "tests").mkdir()
     for name in FORMULA_TESTS:
         shutil.copy2(ROOT / "tests" / name, destination / "tests" / name)
+    shutil.copytree(  # the registry the formula tests read
+        ROOT / "booktools",
+        destination / "booktools",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     if mutation is not None:
         chapter = destination / "docs" / mutation.chapter
         chapter.write_text(

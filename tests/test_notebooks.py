@@ -1,7 +1,7 @@
 """Every chapter as a notebook: built from the chapter, valid, and run top to bottom by a real
 Jupyter kernel without an error (chapter 13, "Every example in the book runs").
 
-The notebooks are built by docs/hooks/book_notebooks.py, the same code the site build uses to
+The notebooks are built by booktools/notebooks.py, the same code the site build uses to
 write ``notebooks/*.ipynb`` next to the pages. Each is executed from the repository root with
 nbclient and the ``python3`` kernel of ipykernel, as a reader would run it after downloading
 it (the first cell finds ``mnist_math`` installed and installs nothing).
@@ -9,16 +9,15 @@ it (the first cell finds ``mnist_math`` installed and installs nothing).
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "docs" / "hooks"))
+from booktools.blocks import nav_pages, runnable_blocks
+from booktools.notebooks import chapter_notebook, has_notebook, repo_url_of
 
-from book_blocks import nav_pages, runnable_blocks  # noqa: E402
-from book_notebooks import chapter_notebook, has_notebook, repo_url_of  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -58,8 +57,7 @@ CDN_SCRIPT = "https://cdn.jsdelivr.net/npm/katex@0.16.9/dist/katex.min.js"
 
 def test_strict_build_passes(built_site: Path):
     assert (built_site / "index.html").exists(), "the build wrote no landing page"
-    sys.path.insert(0, str(DOCS / "hooks"))
-    from book_blocks import nav_pages, runnable_blocks
+    from booktools.blocks import nav_pages, runnable_blocks
 
     chapters = [page for page in nav_pages() if runnable_blocks(page)]
     for page in chapters:

@@ -1,7 +1,7 @@
 """One linter and formatter configuration (pyproject.toml, [tool.ruff]), applied through the
 chapters: code on the page is formatted at 90 characters and the package lints clean.
 
-* `scripts/format_chapters.py --check`: every Python block of docs/*.md is as `ruff format`
+* `python -m booktools.format_chapters --check`: every Python block of docs/*.md is as `ruff format`
   writes it (the chapters are the source; the tangled package follows them).
 * `ruff check` over the tangled package, the tests, the scripts and the build hooks.
 * `ruff format --check` over the files that are not tangled.
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PLAIN = ["tests", "scripts", "benchmarks", "docs/hooks"]
+PLAIN = ["tests", "scripts", "benchmarks", "docs/hooks", "booktools"]
 
 
 def ruff() -> str:
@@ -33,7 +33,7 @@ def run(*command: str) -> subprocess.CompletedProcess:
 
 
 def test_the_chapters_code_is_formatted() -> None:
-    result = run(sys.executable, "scripts/format_chapters.py", "--check")
+    result = run(sys.executable, "-m", "booktools.format_chapters", "--check")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -48,8 +48,7 @@ def test_plain_files_are_formatted() -> None:
 
 
 def test_the_chapter_formatter_keeps_references(tmp_path: Path) -> None:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from format_chapters import format_code
+    from booktools.format_chapters import format_code
 
     code = "def f(x):\n    y=x+1\n    <<chapter-piece>>\n    return  y"
     formatted = format_code(code, "example.py")

@@ -1,34 +1,36 @@
 """The teaching material of chapters 5 and 8 and the figures appendix.
 
-- The computational graph of chapter 5 is drawn by ``mnist_math.figures.computational_graph``
+- The computational graph of chapter 5 is drawn by ``booktools.figures.computational_graph``
   with every node and arrow the chapter describes, and the committed PNG is what the code
   draws today.
 - The output-error figure draws exactly $-dZ^{[2]} = Y - A^{[2]}$.
 - The table of every gradient (chapter 5), written by the build hook from
-  tests/equation_registry.py, has one row per gradient of the registry, in its order, with
+  booktools/registry.py, has one row per gradient of the registry, in its order, with
   the registry's shape, code name, loss and check; and each registered shape is the shape
   ``backward_prop`` returns.
-- The trained network saved in docs/img/seed-network.npz (which chapters 5 and 8 read instead
-  of training) is the reference run, and the figures drawn from that run and the numbers
-  their alt texts state are those of a fresh run (slow: it trains the reference run).
+- The figures drawn from the reference run and the numbers their alt texts state are those
+  of a fresh run (slow: it trains the reference run). The trained network that chapters 5
+  and 8 read, models/seed.npz, is checked against the same run by tests/test_model_io.py.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
-from equation_registry import BACKWARD_QUANTITIES, EQUATION_CHECKS, GRADIENT_SHAPES
 from matplotlib.image import imread
 from matplotlib.patches import FancyArrowPatch
 
-from mnist_math import backward_prop, figures, forward_prop, init_params
-from mnist_math.gradcheck import assert_close
+from booktools import figures
+from booktools.registry import BACKWARD_QUANTITIES, EQUATION_CHECKS, GRADIENT_SHAPES
+from mnist_math import backward_prop, forward_prop, init_params
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -80,7 +82,7 @@ def test_the_committed_graph_is_what_the_code_draws(tmp_path: Path) -> None:
     difference = same_picture(tmp_path / name, IMG / name)
     assert difference < 0.005, (
         f"docs/img/{name} differs from what the code draws (mean pixel difference "
-        f"{difference:.4f}): run `python -m mnist_math.figures --only computational-graph`"
+        f"{difference:.4f}): run `python -m booktools.figures --only computational-graph`"
     )
 
 
@@ -228,7 +230,7 @@ def test_the_training_curves_are_described_alike() -> None:
 
 @pytest.fixture(scope="module")
 def reference_run(seed_run, mnist_raw) -> dict:
-    """The reference run of chapter 8 in the layout ``mnist-math figures`` uses, from the
+    """The reference run of chapter 8 in the layout ``booktools.figures`` uses, from the
     session's one training of the seed configuration (tests/conftest.py, ``seed_run``):
     the same call as ``figures.reference_runs``, recorded every 10 iterations instead of
     every one, which changes none of the numbers compared here (the first and the last)."""
@@ -241,24 +243,6 @@ def reference_run(seed_run, mnist_raw) -> dict:
         "history": seed_run.history,
         "test_accuracy": seed_run.test_accuracy,
     }
-
-
-@pytest.mark.slow
-def test_the_saved_network_is_the_reference_run(reference_run: dict) -> None:
-    """docs/img/seed-network.npz holds the weights of the reference run.
-
-    A fresh run on another BLAS (another summation order) may differ by round-off; 500
-    iterations amplify it little (the loss is smooth), so 1e-8 relative is a wide margin,
-    while any other run (another seed, another learning rate) differs in the first digit.
-    """
-    with np.load(IMG / "seed-network.npz") as saved:
-        for name in ("W1", "b1", "W2", "b2"):
-            assert_close(
-                f"seed-network.npz {name}",
-                saved[name],
-                reference_run["params"][name],
-                rtol=1e-8,
-            )
 
 
 @pytest.mark.slow
@@ -283,5 +267,38 @@ def test_the_figures_numbers_are_the_reference_runs(
     difference = same_picture(path, IMG / "output-error.png")
     assert difference < 0.005, (
         f"docs/img/output-error.png differs from the reference run's (mean pixel difference "
-        f"{difference:.4f}): run `python -m mnist_math.figures --only output-error seed-network`"
+        f"{difference:.4f}): run `python -m booktools.figures --only output-error`"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The figures command (python -m booktools.figures): usage errors before any work
+
+
+def run_figures(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    environment = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "-m", "booktools.figures", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_figures_refuses_zero_iterations(tmp_path: Path) -> None:
+    result = run_figures("--iterations", "0", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "must be a positive integer" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_figures_out_naming_a_file_leaves_nothing_behind(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file, not a folder")
+    result = run_figures("--out", "taken", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "is a file, not a folder" in result.stderr, result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["taken"], (
+        "nothing created"
     )

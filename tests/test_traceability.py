@@ -1,7 +1,7 @@
 """Traceability both ways (chapter 13): equations, implementers and checks agree.
 
 - every equation a chapter labels (``\\label{eq-...}`` in a ``$$`` block of docs/*.md,
-  outside code fences) has an entry in tests/equation_registry.py, and every entry names
+  outside code fences) has an entry in booktools/registry.py, and every entry names
   a labelled equation;
 - every entry names a test function that exists in the named test file;
 - every labelled equation has an implementer, a function or class of mnist_math whose
@@ -22,7 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 TESTS = ROOT / "tests"
 PACKAGE = ROOT / "mnist_math"
-REGISTRY = TESTS / "equation_registry.py"
 
 LABEL_RE = re.compile(r"\\label\{(eq-[a-z0-9-]+)\}")
 FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
@@ -64,15 +63,10 @@ def chapter_labels() -> dict[str, list[str]]:
 
 
 def registry() -> dict[str, tuple[str, str]]:
-    """``EQUATION_CHECKS``, read the way the build hook reads it: ``ast.literal_eval``."""
-    tree = ast.parse(REGISTRY.read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id == "EQUATION_CHECKS"
-            for target in node.targets
-        ):
-            return ast.literal_eval(node.value)
-    raise AssertionError("tests/equation_registry.py defines no EQUATION_CHECKS = {...}")
+    """``EQUATION_CHECKS``, as the build hook reads it."""
+    from booktools.registry import EQUATION_CHECKS
+
+    return EQUATION_CHECKS
 
 
 def docstring_links() -> dict[str, list[str]]:
@@ -118,7 +112,7 @@ def test_labels_are_unique() -> None:
 def test_every_labelled_equation_has_a_check() -> None:
     missing = sorted(set(chapter_labels()) - set(registry()))
     assert not missing, (
-        f"chapters label {missing} but tests/equation_registry.py has no check for them: "
+        f"chapters label {missing} but booktools/registry.py has no check for them: "
         "add a test and an EQUATION_CHECKS entry"
     )
 

@@ -32,22 +32,19 @@ import contextlib
 import io
 import math
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from booktools.blocks import normalise  # the book's one normalisation of outputs
 from mnist_math import backward_prop, cross_entropy, forward_prop, one_hot
 from mnist_math.gradcheck import assert_close
 
 torch = pytest.importorskip("torch")
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "docs" / "hooks"))
-
-from book_blocks import normalise  # noqa: E402  (the book's one normalisation of outputs)
 
 CHAPTER = ROOT / "docs" / "worked-example.md"
 DIGITS = 4  # the chapter rounds every number to 4 decimal places

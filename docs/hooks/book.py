@@ -11,7 +11,7 @@ What it does, in build order:
    and the test that checks it; expands ``<!-- equation-checks -->`` into the
    table of the verification chapter and ``<!-- gradient-table -->`` into chapter 5's
    table of every gradient (formula, shape, code name, loss, check), both from the
-   registry of checks (tests/equation_registry.py).
+   registry of checks (booktools/registry.py).
 3. ``on_page_content``: typesets all math with KaTeX at build time (a pinned npm
    package driven by one long-lived ``node`` process), so pages carry no math
    JavaScript and read offline; a TeX error is a warning, which fails
@@ -24,7 +24,7 @@ What it does, in build order:
    Adds a "Download this chapter as a notebook" link under the title of every
    chapter that has runnable blocks.
 4. ``on_post_build``: copies KaTeX's CSS and fonts into the site, and writes every
-   chapter's notebook (docs/hooks/book_notebooks.py) into ``notebooks/``.
+   chapter's notebook (booktools/notebooks.py) into ``notebooks/``.
 
 Under ``mkdocs serve`` the hook says when a chapter changed after the package
 was tangled (the API reference reads the tangled package).
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import ast
 import html
+import importlib
 import json
 import logging
 import os
@@ -50,14 +51,16 @@ from mkdocs.utils import get_relative_url
 
 log = logging.getLogger("mkdocs.hooks.book")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import book_notebooks  # noqa: E402  (the hooks folder is not a package)
-
 ROOT = Path(__file__).resolve().parents[2]
+# MkDocs loads a hook from its path: the book's tooling is imported from the repository root.
+sys.path.insert(0, str(ROOT))
+from booktools import notebooks as book_notebooks  # noqa: E402
+from booktools import numbers as book_numbers  # noqa: E402
+from booktools import registry  # noqa: E402
+
 PACKAGE = ROOT / "mnist_math"
-REGISTRY = ROOT / "tests" / "equation_registry.py"
 KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
-RENDERER = Path(__file__).with_name("katex-render.cjs")
+RENDERER = ROOT / "booktools" / "katex-render.cjs"
 
 LABEL_RE = re.compile(r"\\label\{(eq-[a-z0-9-]+)\}")
 FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
@@ -84,6 +87,8 @@ class Book:
         # equation -> shape, both from the registry of checks.
         self.gradients: dict[str, tuple[str, str]] = {}
         self.gradient_shapes: dict[str, str] = {}
+        # The measured numbers of docs/generated/*.json, "file.key" -> text.
+        self.numbers: dict[str, str] = {}
 
 
 BOOK = Book()
@@ -222,22 +227,9 @@ def _implementers() -> dict[str, list[str]]:
     return found
 
 
-def _registry(name: str = "EQUATION_CHECKS") -> dict:
-    """Read the literal dict ``name`` from the test registry without importing tests."""
-    if not REGISTRY.exists():
-        return {}
-    tree = ast.parse(REGISTRY.read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
-                return ast.literal_eval(node.value)
-    return {}
-
-
 def _checks() -> dict[str, tuple[str, str]]:
     """``EQUATION_CHECKS``: which test checks each labelled equation."""
-    return _registry("EQUATION_CHECKS")
+    return registry.EQUATION_CHECKS
 
 
 def on_files(files, config):
@@ -279,8 +271,10 @@ def on_files(files, config):
                 f"a docstring links to equation '{name}', which no chapter labels"
             )
     BOOK.checks = _checks()
-    BOOK.gradients = _registry("BACKWARD_QUANTITIES")
-    BOOK.gradient_shapes = _registry("GRADIENT_SHAPES")
+    importlib.reload(registry)  # `mkdocs serve`: a registry edited since the last build
+    BOOK.numbers = book_numbers.load_numbers(ROOT / "docs" / "generated")
+    BOOK.gradients = registry.BACKWARD_QUANTITIES
+    BOOK.gradient_shapes = registry.GRADIENT_SHAPES
     return files
 
 
@@ -360,7 +354,7 @@ def _gradient_table(page_uri: str) -> str:
         if eq is None or shape is None or not test or loss not in GRADIENT_LOSS:
             log.warning(
                 f"{page_uri}: the gradient table has no equation, shape, check or loss "
-                f"for '{name}' (tests/equation_registry.py)"
+                f"for '{name}' (booktools/registry.py)"
             )
             continue
         target = _relative(page_uri, eq.page)
@@ -404,6 +398,9 @@ def on_page_markdown(markdown, page, config, files):
         markdown = markdown.replace("<!-- equation-checks -->", _checks_table(page_uri))
     if "<!-- gradient-table -->" in markdown:
         markdown = markdown.replace("<!-- gradient-table -->", _gradient_table(page_uri))
+    # A measured number in the prose must be its datum in docs/generated/ (booktools/numbers.py).
+    for problem in book_numbers.problems_in(markdown, BOOK.numbers, page_uri):
+        log.warning(str(problem))
     return markdown
 
 

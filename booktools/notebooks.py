@@ -1,6 +1,6 @@
 """Every chapter as a Jupyter notebook, built from the chapter's Markdown.
 
-The prose becomes Markdown cells, every runnable ```` ```python ```` block (docs/hooks/book_blocks.py
+The prose becomes Markdown cells, every runnable ```` ```python ```` block (booktools/blocks.py
 decides which) a code cell, with the output the page shows beneath it as the cell's output.
 Entangled's source blocks stay in the Markdown, shown and not run, as on the site. A first
 code cell installs the book's package when it is missing. The build hook (book.py) writes one
@@ -18,7 +18,8 @@ import json
 import re
 from pathlib import Path
 
-from book_blocks import ROOT, fences, runnable_blocks
+from booktools.blocks import ROOT, fences, runnable_blocks
+from booktools.numbers import unmarked
 
 ADMONITION_RE = re.compile(
     r'^(?P<indent>\s*)(?:!!!|\?\?\?\+?)\s+(?P<kind>[\w-]+)(?:\s+"(?P<title>[^"]*)")?\s*$'
@@ -32,6 +33,9 @@ IMAGE_RE = re.compile(r"\]\((img/[^)]+)\)")
 HTML_LINE_RE = re.compile(r"^\s*</?(figure|figcaption)\b[^>]*>\s*$")
 FIGCAPTION_RE = re.compile(r"<figcaption[^>]*>(.*)</figcaption>")
 
+# The package is not on PyPI (`pip install mnist-math` would find nothing, or someone
+# else's package), so the notebook installs it from the book's repository, by name and
+# address, and says what to do when that is not possible (no git, no network).
 INSTALL = """\
 # The book's package, mnist_math: installed from the book's repository when it is missing.
 import importlib.util
@@ -40,13 +44,17 @@ import sys
 
 if importlib.util.find_spec("mnist_math") is None:
     requirement = "mnist-math @ git+{repo}"
-    subprocess.check_call([sys.executable, "-m", "pip", "install", requirement])
+    if subprocess.call([sys.executable, "-m", "pip", "install", requirement]) != 0:
+        raise RuntimeError(
+            "could not install mnist_math from {repo}: clone the repository, run "
+            "`pip install -e .` in it, and start Jupyter from its root folder"
+        )
 """
 
 
 def _prose(line: str) -> str:
     """Rewrite one line of prose for Jupyter's Markdown."""
-    line = LABEL_RE.sub("", line)
+    line = unmarked(LABEL_RE.sub("", line))
     line = CHAPTER_LINK_RE.sub(lambda m: f"](../{m.group(1)}/{m.group(2) or ''})", line)
     line = AUTOREF_RE.sub(r"\1", line)
     line = IMAGE_RE.sub(r"](../\1)", line)

@@ -3,13 +3,13 @@
 This is what a reader does who pastes each block of the site into one Python session started
 at the repository root, from the first chapter to the last. For each block it checks that
 the block runs, and that what it prints is the output the page shows beneath it (up to the
-normalisation of docs/hooks/book_blocks.py: trailing spaces, round-off-sized numbers such as
+normalisation of booktools/blocks.py: trailing spaces, round-off-sized numbers such as
 ``3.6e-15``, and the digits of a float64's full repr past the 12th). A block that prints must
 show its output.
 
-    python tests/run_book.py                  # every page of the navigation
-    python tests/run_book.py docs/loss.md     # some pages only, each in a fresh namespace
-    python tests/run_book.py --update docs/loss.md   # rewrite the pages' shown outputs
+    python -m booktools.run_book                  # every page of the navigation
+    python -m booktools.run_book docs/loss.md     # some pages only, each in a fresh namespace
+    python -m booktools.run_book --update docs/loss.md   # rewrite the pages' shown outputs
 
 ``--update`` writes what each block printed into the ```text block beneath it (adding one
 where a block prints and shows nothing): for an author who changed a block on purpose.
@@ -30,10 +30,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "docs" / "hooks"))
-
-from book_blocks import Block, nav_pages, normalise, runnable_blocks  # noqa: E402
+from booktools.blocks import ROOT, Block, nav_pages, normalise, runnable_blocks
 
 
 @dataclass

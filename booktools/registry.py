@@ -1,10 +1,9 @@
 """The registry of checks: which test verifies each labelled equation of the book.
 
-This file is the single source of truth, read three ways:
+This module is the single source of truth, imported three ways:
 
 - the build hook (docs/hooks/book.py) reads ``EQUATION_CHECKS``, ``BACKWARD_QUANTITIES`` and
-  ``GRADIENT_SHAPES`` with ``ast.literal_eval`` (without importing this file) and writes the
-  table of chapter 13, the table of every gradient in chapter 5 and the line "checked
+  ``GRADIENT_SHAPES`` and writes the table of chapter 13, the table of every gradient in chapter 5 and the line "checked
   against autograd" under every labelled equation;
 - tests/test_formulas.py parametrises its grouped tests from it, so an equation added
   here is tested without being typed a second time;
@@ -14,8 +13,7 @@ This file is the single source of truth, read three ways:
 
 Keys are the ``\\label{eq-...}`` names of the chapters; values are
 ``("file.py::test_function", "one line saying what is compared with what")``, the file
-relative to tests/. ``EQUATION_CHECKS``, ``BACKWARD_QUANTITIES`` and ``GRADIENT_SHAPES`` must
-stay literal dicts (the build hook reads them with ``ast.literal_eval``).
+relative to tests/.
 """
 
 EQUATION_CHECKS = {
@@ -172,7 +170,7 @@ BACKWARD_QUANTITIES = {
 
 
 # The shape of each gradient, for the table of every gradient in chapter 5 (written by the
-# build hook, which reads this dict with ``ast.literal_eval``: keep it a literal). n inputs,
+# build hook). n inputs,
 # h hidden units, k classes, m examples; tests/test_teaching.py checks each shape against
 # what ``backward_prop`` returns.
 GRADIENT_SHAPES = {

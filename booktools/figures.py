@@ -1,10 +1,10 @@
-# ~/~ begin <<docs/figures.md#mnist_math/figures.py>>[init]
+# ~/~ begin <<docs/figures.md#booktools/figures.py>>[init]
 """The figures of the book ([Appendix: How the figures are made][figures-appendix]).
 
 One function per figure: each takes arrays (images, a training history, weights) and returns
 a ``matplotlib.figure.Figure``; ``main()`` computes the arrays from MNIST and the book's
 trainers and writes every PNG into ``docs/img/``. Run it with
-``python -m mnist_math.figures [--out docs/img] [--only NAME ...]``.
+``python -m booktools.figures [--out docs/img] [--only NAME ...]``.
 """
 
 import argparse
@@ -18,10 +18,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
-from .cli import positive_int
-from .data import as_columns, load_mnist
-from .forward import forward_prop, init_params
-from .train import accuracy, gradient_descent, predict
+from mnist_math.cli import positive_int
+from mnist_math.data import as_columns, load_mnist
+from mnist_math.forward import forward_prop, init_params
+from mnist_math.train import accuracy, gradient_descent, predict
 
 # ~/~ begin <<docs/figures.md#figures-style>>[init]
 DPI = 110
@@ -468,7 +468,7 @@ def reference_runs(
         "test_accuracy": test_accuracy,
     }
     if torch:
-        from .torch_twin import train_torch  # imported here: PyTorch is slow to import
+        from mnist_math.torch_twin import train_torch  # PyTorch is slow to import
 
         _, torch_history = train_torch(
             X,
@@ -494,30 +494,12 @@ FIGURES = (
     "numpy-vs-torch",
     "computational-graph",
     "output-error",
-    "seed-network",
 )
 NO_TRAINING = ("sample-digits", "computational-graph")
 
 
-def save_network(params: Mapping[str, np.ndarray], path: str | Path) -> Path:
-    """Write a network's parameters into an ``.npz`` file that ``np.load`` reads back.
-
-    Args:
-        params: ``W1`` (h, 784), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1), floats.
-        path: The file to write.
-
-    Returns:
-        The path written.
-    """
-    path = Path(path)
-    arrays = {name: np.asarray(params[name]) for name in ("W1", "b1", "W2", "b2")}
-    with path.open("wb") as file:
-        np.savez(file, **arrays)
-    return path
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """Regenerate the book's figures: ``python -m mnist_math.figures [--out docs/img]``.
+    """Regenerate the book's figures: ``python -m booktools.figures [--out docs/img]``.
 
     Args:
         argv: Command-line arguments (default: ``sys.argv[1:]``).
@@ -526,7 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status, 0 on success.
     """
     parser = argparse.ArgumentParser(
-        prog="python -m mnist_math.figures",
+        prog="python -m booktools.figures",
         description="Draw the book's figures into PNG files.",
     )
     parser.add_argument(
@@ -560,10 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         (runs["images"], runs["labels"]), _ = load_mnist(progress=not args.quiet)
     out.mkdir(parents=True, exist_ok=True)
     for name in wanted:
-        if name == "seed-network":
-            print(save_network(runs["params"], out / "seed-network.npz"))
-        else:
-            print(save(draw(name, runs), out / f"{name}.png"))
+        print(save(draw(name, runs), out / f"{name}.png"))
     return 0
 
 
@@ -571,7 +550,7 @@ def draw(name: str, runs: Mapping) -> Figure:
     """Draw the figure called ``name`` from the output of ``reference_runs``.
 
     Args:
-        name: One of ``FIGURES`` other than ``seed-network``.
+        name: One of ``FIGURES``.
         runs: What ``reference_runs`` returns (for ``sample-digits`` the keys ``images``
             and ``labels`` suffice; ``computational-graph`` needs nothing).
 

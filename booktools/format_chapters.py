@@ -8,8 +8,8 @@ Entangled block (```` ``` {.python ...} ````) of docs/*.md is formatted on its o
 characters). A `<<fragment>>` reference is not Python, so it becomes a comment while ruff
 looks at the block, and is put back afterwards.
 
-    python scripts/format_chapters.py            # rewrite the chapters
-    python scripts/format_chapters.py --check    # list the blocks ruff would change; exit 1
+    python -m booktools.format_chapters            # rewrite the chapters
+    python -m booktools.format_chapters --check    # list the blocks ruff would change; exit 1
 
 `make format` and `make lint` run it; tests/test_style.py runs the check.
 """
@@ -22,10 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "docs" / "hooks"))
-
-from book_blocks import fences  # noqa: E402
+from booktools.blocks import ROOT, fences
 
 REFERENCE_RE = re.compile(r"^(?P<indent>[ \t]*)<<(?P<name>[\w-]+)>>[ \t]*$")
 PLACEHOLDER_RE = re.compile(r"^(?P<indent>[ \t]*)# ENTANGLED-REF (?P<name>[\w-]+)$")
@@ -95,7 +92,7 @@ def main(argv: list[str]) -> int:
     for where in reversed(changed):
         print(f"{'would reformat' if check else 'reformatted'} the block at {where}")
     if check and changed:
-        print("run `python scripts/format_chapters.py`, then `make tangle`")
+        print("run `python -m booktools.format_chapters`, then `make tangle`")
         return 1
     return 0
 

@@ -1,7 +1,7 @@
 """The runnable blocks of the book: which they are, in which order, and what they print.
 
-Shared by the test suite (tests/run_book.py runs every block, the paste test) and the build
-hook (the notebooks of each chapter). The rules, stated once:
+Shared by the test suite (booktools/run_book.py runs every block, the paste test) and the
+build hook (the notebooks of each chapter). The rules, stated once:
 
 * A block is *runnable* when its fence's info string starts with the word ``python``: a
   plain ```` ```python ```` block, at any indentation (inside a content tab ``=== "NumPy"``
@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
 FENCE_RE = re.compile(

@@ -796,23 +796,17 @@ def test_read_digit_returns_and_raises_and_prints_nothing(
 
 
 def test_chapter_12_teaches_and_the_appendix_engineers() -> None:
-    """Issue 22's targets for chapter 12: at most 702 lines (40% fewer than its 1,170), at
-    most 35% of them in tangled code blocks (``` {.python file=...} or {.python #id},
-    fences included); the model files and image readers live in docs/model-files.md."""
-    lines = (ROOT / "docs" / "handwriting.md").read_text(encoding="utf-8").splitlines()
-    tangled = 0
-    inside = False
-    for line in lines:
-        if not inside and re.match(r"``` ?\{\.python (file=|#)", line):
-            inside = True
-            tangled += 1
-        elif inside:
-            tangled += 1
-            inside = line.strip() != "```"
-    share = tangled / len(lines)
-    print(f"\nchapter 12: {len(lines)} lines, {tangled} in tangled code ({share:.1%})")
-    assert len(lines) <= 702, len(lines)
-    assert share <= 0.35, f"{share:.1%}"
+    """Issue 22's targets for chapter 12, measured as booktools.proportions measures every
+    chapter: at most 60% of its 1,170 lines before, at most 35% of them in tangled code;
+    the model files and image readers live in docs/model-files.md."""
+    from booktools.proportions import MAX_LINES, MAX_SHARE, measure
+
+    page = measure(ROOT / "docs" / "handwriting.md", "12. Reading your own handwriting")
+    print(
+        f"\nchapter 12: {page.lines} lines, {page.tangled} in tangled code ({page.share:.1%})"
+    )
+    assert page.lines <= MAX_LINES["handwriting.md"] == 702, page.lines
+    assert page.share <= MAX_SHARE == 0.35, f"{page.share:.1%}"
     appendix = (ROOT / "docs" / "model-files.md").read_text(encoding="utf-8")
     for fragment in ("file=mnist_math/model_io.py", "#model-files-read-image"):
         assert fragment in appendix, fragment

@@ -29,6 +29,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ._files import atomic_write
+
 # ~/~ begin <<docs/mnist-anywhere.md#anywhere-facts>>[init]
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 """The four arrays, named as in Keras's `mnist.npz`."""
@@ -728,31 +730,14 @@ def save_cache(arrays: Mapping[str, np.ndarray], cache: Path) -> None:
 
     Raises:
         IsADirectoryError: `cache` is a folder.
-        OSError: the file could not be written (nothing is left behind).
+        OSError: the file could not be written, or `cache` must not be (a FIFO, a device,
+            a read-only file: `TargetError`); nothing is left behind.
     """
     if cache.is_dir():
         raise IsADirectoryError(_cache_is_a_folder(cache))
     cache.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f".{cache.name}."
-    handle, name = tempfile.mkstemp(dir=cache.parent, prefix=prefix, suffix=".partial")
-    temporary = Path(name)
-    started = os.fstat(handle).st_mtime_ns
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **{key: arrays[key] for key in KEYS})
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, cache)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    for stale in cache.parent.iterdir():
-        if not (stale.name.startswith(prefix) and stale.name.endswith(".partial")):
-            continue
-        with contextlib.suppress(OSError):  # gone already, or not ours to remove
-            info = stale.lstat()
-            if stat.S_ISREG(info.st_mode) and info.st_mtime_ns < started:
-                stale.unlink()
+    keras_format = {key: arrays[key] for key in KEYS}
+    atomic_write(cache, lambda stream: np.savez(stream, **keras_format))
 # ~/~ end
 
 # ~/~ begin <<docs/mnist-anywhere.md#anywhere-progress>>[init]

@@ -51,7 +51,7 @@ SCAN_COLUMNS = 4096  # columns of X scanned at a time for NaN and infinity
 
 
 def check_inputs(X: object, *, rows: int | None = None) -> np.ndarray:
-    """``check_matrix("X", X, rows=rows)``, scanning a float ``X`` a block of columns at a time.
+    """``check_matrix("X", X, rows=rows)``, scanning a float ``X`` block by block.
 
     Returns:
         ``X`` itself if it is a 2-D float array; otherwise what ``check_matrix`` returns
@@ -261,7 +261,7 @@ class TrainingRun:
     def record_output(
         self, i: int, A2: np.ndarray, Y: np.ndarray, params: dict[str, np.ndarray]
     ) -> None:
-        """Record the loss and accuracy of the probabilities ``A2`` (k, m) for labels ``Y``.
+        """Record the loss and accuracy of the probabilities ``A2`` (k, m) for ``Y``.
 
         Raises:
             DivergenceError: ``A2`` holds a NaN or an infinity, or as ``record``.
@@ -278,7 +278,7 @@ class TrainingRun:
         names: tuple[str, ...],
         params: dict[str, np.ndarray],
     ) -> None:
-        """Raise ``DivergenceError`` (carrying ``params``) if an array named is not finite."""
+        """Raise ``DivergenceError`` (with ``params``) if a named array is not finite."""
         check_finite(arrays, names, iteration=i, lr=self.lr, params=params)
 
     def step(

@@ -11,6 +11,8 @@ import os
 import numpy as np
 import numpy.typing as npt
 
+from ._checks import check_float_dtype
+
 # ~/~ begin <<docs/mnist-anywhere.md#anywhere-exports>>[init]
 from .sources import (
     TEST_LABEL_COUNTS,
@@ -36,10 +38,10 @@ __all__ = [
 def as_columns(images: np.ndarray, dtype: npt.DTypeLike = np.float64) -> np.ndarray:
     r"""Flatten images into the columns of a matrix and scale the pixels to $[0, 1]$.
 
-    Pixel $(r, c)$ of image $j$ becomes entry $(28r + c, j)$:
+    The byte in row $r$, column $s$ of image $j$ becomes entry $(28r + s, j)$:
 
     $$
-    X_{28r + c,\; j} = \frac{x^{(j)}_{r c}}{255}
+    X_{28r + s,\; j} = \frac{P^{(j)}_{r s}}{255}
     $$
 
     Args:
@@ -66,9 +68,7 @@ def as_columns(images: np.ndarray, dtype: npt.DTypeLike = np.float64) -> np.ndar
             f"images holds no image (shape {images.shape}): pass at least one, "
             "e.g. x_train[:1] rather than x_train[:0]"
         )
-    dtype = np.dtype(dtype)
-    if not np.issubdtype(dtype, np.floating):
-        raise TypeError(f"dtype must be a floating-point type, got {dtype}")
+    dtype = check_float_dtype(dtype)
     X = images.reshape(m, -1).T.astype(dtype, order="C")
     X /= 255
     return X

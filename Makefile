@@ -21,8 +21,8 @@ stitch:  ## after editing a tangled module by hand: copy the edit back into its 
 check-sync:  ## the package is exactly what a clean tangle of the chapters gives
 	$(PYTHON) -m pytest -q tests/test_sync.py
 
-test-fast:  ## the quick tests: everything but the slow and the browser ones (~1 min)
-	$(PYTHON) -m pytest -q -m "not slow and not browser"
+test-fast:  ## the quick tests: no training on MNIST, no site build, no browser, no network
+	$(PYTHON) -m pytest -q -m "not slow and not browser and not site and not network"
 
 test:  ## the whole suite, as CI runs it
 	$(PYTHON) -m pytest -q

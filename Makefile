@@ -21,8 +21,8 @@ stitch:  ## after editing a tangled module by hand: copy the edit back into its 
 check-sync:  ## the package is exactly what a clean tangle of the chapters gives
 	$(PYTHON) -m pytest -q tests/test_sync.py
 
-test-fast:  ## the quick tests: everything but the slow and the browser ones (~1 min)
-	$(PYTHON) -m pytest -q -m "not slow and not browser"
+test-fast:  ## the quick tests: no training on MNIST, no site build, no browser, no network
+	$(PYTHON) -m pytest -q -m "not slow and not browser and not site and not network"
 
 test:  ## the whole suite, as CI runs it
 	$(PYTHON) -m pytest -q
@@ -38,12 +38,12 @@ serve:  ## preview the site, rebuilt on every save
 
 format:  ## ruff format the chapters' code blocks (then `make tangle`) and the plain files
 	$(PYTHON) -m booktools.format_chapters
-	$(VENV)/ruff format tests scripts benchmarks docs/hooks booktools
+	$(VENV)/ruff format tests scripts benchmarks docs/hooks docs/examples booktools
 
 lint:  ## ruff check the tangled package and the plain files; check the formatting
-	$(VENV)/ruff check mnist_math tests scripts benchmarks docs/hooks booktools
-	$(VENV)/ruff format --check tests scripts benchmarks docs/hooks booktools
+	$(VENV)/ruff check mnist_math tests scripts benchmarks docs/hooks docs/examples booktools
+	$(VENV)/ruff format --check tests scripts benchmarks docs/hooks docs/examples booktools
 	$(PYTHON) -m booktools.format_chapters --check
 
-figures:  ## redraw the book's figures into docs/img/ (minutes: full training runs)
-	$(PYTHON) -m booktools.figures
+figures:  ## remake every generated figure, table and model (`python -m booktools.publish --list`)
+	$(PYTHON) -m booktools.publish

@@ -3,11 +3,13 @@
 Run from the repository root: `python benchmarks/data_loading.py`. It reads the cache
 (`load_mnist()` fills it first if needed), never writes to it, and writes its own files
 to a temporary folder. Each time is the median of several runs; on a busy machine the
-numbers vary from run to run, their ratios less so.
+numbers vary from run to run, their ratios less so. Writes the appendix's table,
+docs/generated/data-loading.md, and the numbers its prose states, data-loading.json.
 """
 
 import io
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -15,7 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_math.data import KEYS, cache_path, load_mnist, read_npz, sha256_of, verify
+from mnist_math.data import load_mnist
+from mnist_math.sources import KEYS, cache_path, read_npz, sha256_of, verify
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the book's tooling, for a script run from the repository
+from booktools import machine, numbers  # noqa: E402
+
+GENERATED = ROOT / "docs" / "generated"
 
 
 def median_seconds(work: Callable[[], object], repeat: int = 5) -> float:
@@ -44,35 +53,20 @@ def csv_bytes(images: np.ndarray, labels: np.ndarray) -> bytes:
 
 
 def main() -> None:
-    """Print the size of the cache and the time of each loading step."""
+    """Time each loading step; print and write the appendix's table and its numbers."""
     (x_train, y_train), (x_test, y_test) = load_mnist()
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     cache = cache_path()
-    print(f"cache file (uncompressed .npz): {cache.stat().st_size / 1e6:.1f} MB")
+    size = cache.stat().st_size / 1e6
     with tempfile.TemporaryDirectory() as folder:
         compressed = Path(folder) / "mnist-compressed.npz"
         np.savez_compressed(compressed, **arrays)
-        print(
-            f"the same arrays compressed (np.savez_compressed): "
-            f"{compressed.stat().st_size / 1e6:.1f} MB"
-        )
-        print(
-            f"read the cache (read_npz, headers checked first): "
-            f"{median_seconds(lambda: read_npz(cache)):.3f} s"
-        )
-        print(
-            f"read the compressed file (np.load): "
-            f"{median_seconds(lambda: read_compressed(compressed)):.3f} s"
-        )
-    print(
-        f"sha256 of the four arrays: "
-        f"{median_seconds(lambda: [sha256_of(a) for a in arrays.values()]):.3f} s"
-    )
-    print(
-        f"verify (structure and sha256): "
-        f"{median_seconds(lambda: verify(arrays, 'benchmark')):.3f} s"
-    )
-    print(f"load_mnist() from the cache: {median_seconds(load_mnist):.3f} s")
+        compressed_size = compressed.stat().st_size / 1e6
+        read = median_seconds(lambda: read_npz(cache))
+        read_compressed_s = median_seconds(lambda: read_compressed(compressed))
+    hashing = median_seconds(lambda: [sha256_of(a) for a in arrays.values()])
+    verifying = median_seconds(lambda: verify(arrays, "benchmark"))
+    warm = median_seconds(load_mnist)
     test_csv = csv_bytes(x_test, y_test)
 
     def parse() -> np.ndarray:
@@ -80,11 +74,40 @@ def main() -> None:
         stream.readline()
         return np.loadtxt(stream, delimiter=",", dtype=np.uint8, ndmin=2)
 
-    seconds = median_seconds(parse, repeat=3)
-    print(
-        f"parse the test set as CSV, as in the wheel ({len(test_csv) / 1e6:.1f} MB): "
-        f"{seconds:.2f} s, {len(test_csv) / 1e6 / seconds:.0f} MB/s"
+    parsing = median_seconds(parse, repeat=3)
+    rows = [
+        ("the cache file (uncompressed .npz)", f"{size:.1f} MB"),
+        (
+            "the same arrays compressed (`np.savez_compressed`)",
+            f"{compressed_size:.1f} MB",
+        ),
+        ("read the cache (`read_npz`, headers checked first)", f"{read:.3f} s"),
+        ("read the compressed file (`np.load`)", f"{read_compressed_s:.3f} s"),
+        ("sha256 of the four arrays", f"{hashing:.3f} s"),
+        ("`verify` (structure and sha256)", f"{verifying:.3f} s"),
+        ("`load_mnist()` from the cache", f"{warm:.3f} s"),
+        (
+            f"parse the test set as CSV, as in the wheel ({len(test_csv) / 1e6:.1f} MB)",
+            f"{parsing:.2f} s ({len(test_csv) / 1e6 / parsing:.0f} MB/s)",
+        ),
+    ]
+    lines = ["| step | size or median time |", "|---|---|"]
+    lines += [f"| {step} | {value} |" for step, value in rows]
+    lines += ["", machine.describe()]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    GENERATED.mkdir(parents=True, exist_ok=True)
+    (GENERATED / "data-loading.md").write_text(text, encoding="utf-8")
+    numbers.write_numbers(
+        "data-loading",
+        {
+            "disk_ratio": f"{size / compressed_size:.1f}",
+            "read_ratio": f"{read_compressed_s / read:.1f}",
+            "hash_vs_read": f"{hashing / read:.1f}",
+            "warm_load": f"{warm:.2f} s",
+        },
     )
+    print(f"wrote {GENERATED / 'data-loading.md'} and data-loading.json")
 
 
 if __name__ == "__main__":

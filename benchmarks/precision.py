@@ -96,8 +96,9 @@ def main() -> None:
         )
     load_after = os.getloadavg()[0]
     footer = (
-        f"Measured on {machine.describe()}; single runs, load average {load_before:.1f} "
-        f"before and {load_after:.1f} after."
+        f"Measured on {machine.cpu()}, {machine.cores()} cores, NumPy {np.__version__} with "
+        f"{machine.blas()}; single runs, load average {load_before:.1f} before and "
+        f"{load_after:.1f} after."
     )
     tables, numbers = report(results, footer)
     print()

@@ -157,7 +157,7 @@ def engines(data: dict) -> dict:
     X64, X32, Y = data["X64"], data["X32"], data["Y"]
     start64 = init_params(seed=0)
     start32 = init_params(seed=0, dtype=np.float32)
-    n = machine.usable_cores()
+    n = machine.cores()
     return {
         "seed": (
             "seed's code",
@@ -249,7 +249,7 @@ def one_core_work(data: dict, rounds: int) -> dict:
     return {label: iteration_ms(best) for label, best in results.items()}
 
 
-def nominal_peak(cpu: machine.CPU) -> float:
+def nominal_peak(cpu: machine.Processor) -> float:
     """Float32 flop/s of all cores at the reported clock: cores x FMA units x lanes x 2.
 
     A fused multiply-add is two floating-point operations; a vector of ``vector_bits``
@@ -260,6 +260,11 @@ def nominal_peak(cpu: machine.CPU) -> float:
         return float("nan")
     lanes = cpu.vector_bits // 32
     return cpu.cores * FMA_UNITS * lanes * 2 * cpu.clock_ghz * 1e9
+
+
+def clock_text() -> str:
+    clock = machine.processor().clock_ghz
+    return "clock unknown" if clock is None else f"{clock:.2f} GHz reported"
 
 
 def best_of(rounds: int, call) -> float:
@@ -396,7 +401,8 @@ def main() -> None:
     seconds = time.perf_counter() - began
     load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     footer = (
-        f"Measured on {machine.cpu().describe()}; NumPy {np.__version__} with "
+        f"Measured on {machine.cpu()}, {machine.cores()} cores, {clock_text()}; "
+        f"NumPy {np.__version__} with "
         f"{machine.blas()}, PyTorch {torch.__version__}; {Path(__file__).name} ran "
         f"{seconds:.0f} s, load average {load_before:.1f} before and {load_after:.1f} "
         "after (a load above the number of cores means that other programs were "
@@ -405,7 +411,7 @@ def main() -> None:
     tables, numbers = report(table, measured, data, chunk_sizes, footer)
     # Quiet: less than half the cores busy in the minute before the run. The book's words
     # about the wall-clock times are checked against a quiet run only (tests/test_benchmarks.py).
-    quiet = load_before < machine.usable_cores() / 2
+    quiet = load_before < machine.cores() / 2
     numbers.update(quiet="yes" if quiet else "no", load_before=f"{load_before:.1f}")
     print()
     for name, text in tables.items():
@@ -422,7 +428,7 @@ def main() -> None:
     if not quiet:
         print(
             f"the machine was busy (load average {load_before:.1f} before the run, "
-            f"{machine.usable_cores()} cores): these wall-clock times are not the book's; "
+            f"{machine.cores()} cores): these wall-clock times are not the book's; "
             "rerun on a quiet machine"
         )
 
@@ -435,7 +441,7 @@ def report(table, measured, data, chunk_sizes, footer) -> tuple[dict, dict]:
     """The tables (file name -> Markdown) and the numbers the prose quotes (key -> text)."""
     ms, work, points = measured["wall"], measured["work"], measured["points"]
     dw1, peaks = measured["dw1"], measured["memory"]
-    cpu = machine.cpu()
+    cpu = machine.processor()
     seed, fast = ms["seed"], ms["fast32"]
     numbers = {}
 

@@ -33,6 +33,9 @@ IMAGE_RE = re.compile(r"\]\((img/[^)]+)\)")
 HTML_LINE_RE = re.compile(r"^\s*</?(figure|figcaption)\b[^>]*>\s*$")
 FIGCAPTION_RE = re.compile(r"<figcaption[^>]*>(.*)</figcaption>")
 
+# The package is not on PyPI (`pip install mnist-math` would find nothing, or someone
+# else's package), so the notebook installs it from the book's repository, by name and
+# address, and says what to do when that is not possible (no git, no network).
 INSTALL = """\
 # The book's package, mnist_math: installed from the book's repository when it is missing.
 import importlib.util
@@ -41,7 +44,11 @@ import sys
 
 if importlib.util.find_spec("mnist_math") is None:
     requirement = "mnist-math @ git+{repo}"
-    subprocess.check_call([sys.executable, "-m", "pip", "install", requirement])
+    if subprocess.call([sys.executable, "-m", "pip", "install", requirement]) != 0:
+        raise RuntimeError(
+            "could not install mnist_math from {repo}: clone the repository, run "
+            "`pip install -e .` in it, and start Jupyter from its root folder"
+        )
 """
 
 

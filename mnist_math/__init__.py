@@ -5,6 +5,7 @@ Every function here is tangled from a chapter of the book; its docstring links b
 the equation it implements.
 """
 
+from ._checks import DivergenceError
 from .activations import relu, relu_derivative, softmax
 from .backward import backward_prop
 from .data import load_mnist
@@ -23,6 +24,7 @@ from .model_io import load_params, save_params
 from .train import accuracy, get_predictions, gradient_descent, predict, update_params
 
 __all__ = [
+    "DivergenceError",
     "accuracy",
     "adam_update",
     "backward_prop",

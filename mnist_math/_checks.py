@@ -5,6 +5,7 @@ import warnings
 from collections.abc import Mapping
 
 import numpy as np
+import numpy.typing as npt
 
 
 # ~/~ begin <<docs/engineering.md#checks-matrix>>[init]
@@ -66,8 +67,11 @@ class InputRangeWarning(UserWarning):
     """The inputs of a trainer lie outside the pixel range [0, 1] the book assumes."""
 
 
-def warn_if_not_pixels(X: np.ndarray) -> None:
-    """Warn when ``X`` (n, m) holds values outside [0, 1], such as raw bytes 0..255."""
+def warn_if_not_pixels(X: np.ndarray, *, stacklevel: int = 3) -> None:
+    """Warn when ``X`` (n, m) holds values outside [0, 1], such as raw bytes 0..255.
+
+    ``stacklevel`` 3 names the line that called the trainer that called this check.
+    """
     low = float(X.min())
     high = float(X.max())
     if low < 0.0 or high > 1.0:
@@ -76,7 +80,7 @@ def warn_if_not_pixels(X: np.ndarray) -> None:
             "expect pixels scaled to [0, 1] (as_columns divides the bytes by 255); with raw "
             "bytes the first layer's sums are 255 times larger and training stalls",
             InputRangeWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 # ~/~ end
 
@@ -181,6 +185,77 @@ def check_cache(cache: object, params: dict[str, np.ndarray], m: int) -> None:
                 "come from forward_prop on the same params and X"
             )
         check_same_dtype(f"cache[{name!r}]", value, params["W1"].dtype)
+# ~/~ end
+
+# ~/~ begin <<docs/engineering.md#checks-from-chapters>>[init]
+def check_float_dtype(dtype: object) -> np.dtype:
+    """Return ``np.dtype(dtype)`` after checking that it is a floating-point type.
+
+    Raises:
+        TypeError: ``dtype`` is not a floating-point type such as float64 or float32.
+    """
+    dtype = np.dtype(dtype)
+    if not np.issubdtype(dtype, np.floating):
+        raise TypeError(
+            f"dtype must be a floating-point type such as float64, got {dtype}"
+        )
+    return dtype
+
+
+def check_like_params(
+    label: str, arrays: object, params: dict[str, np.ndarray], *, prefix: str = "d"
+) -> None:
+    """Check that ``arrays[prefix + name]`` matches ``params[name]`` for every parameter.
+
+    Each must be there, finite, and of the parameter's shape and dtype (``grads`` with
+    ``dW1, db1, dW2, db2``; an optimizer's state with its own prefix).
+
+    Raises:
+        TypeError: ``arrays`` is not a mapping, or an array is not one or has another dtype.
+        ValueError: an array is missing, has the wrong shape or holds NaN or infinity.
+    """
+    if not isinstance(arrays, Mapping):
+        raise TypeError(f"{label} must be a dict of arrays, got {type(arrays).__name__}")
+    for name in PARAM_NAMES:
+        key = prefix + name
+        if key not in arrays:
+            raise ValueError(f"{label} has no {key!r}: pass the dict the book returns")
+        value = check_matrix(key, arrays[key])
+        if value.shape != params[name].shape:
+            raise ValueError(
+                f"{key} has shape {value.shape}, {name} has {params[name].shape}"
+            )
+        check_same_dtype(key, value, params[name].dtype)
+
+
+def probability_tolerance(dtype: npt.DTypeLike) -> float:
+    """How far a column of probabilities may sum from 1: 1000 units of ``dtype``'s precision.
+
+    That is 2.2e-13 in float64 and 1.2e-4 in float32; a softmax column of ten classes is off
+    by a few units at most.
+    """
+    return float(1000 * np.finfo(dtype).eps)
+
+
+def check_probabilities(A2: np.ndarray) -> None:
+    """Refuse an (k, m) array that is not one probability distribution per column.
+
+    Raises:
+        ValueError: a negative entry, or a column whose sum is not 1 within
+            ``probability_tolerance``.
+    """
+    if A2.min() < 0:
+        raise ValueError(
+            f"A2 must hold probabilities, but its smallest entry is {A2.min():g}: "
+            "pass softmax(Z2), not the logits Z2"
+        )
+    sums = A2.sum(axis=0)
+    worst = int(np.argmax(np.abs(sums - 1)))
+    if abs(sums[worst] - 1) > probability_tolerance(A2.dtype):
+        raise ValueError(
+            f"A2 must hold probabilities, one distribution per column, but column {worst} "
+            f"sums to {sums[worst]:g}: pass softmax(Z2), not the logits Z2"
+        )
 # ~/~ end
 
 # ~/~ begin <<docs/engineering.md#checks-count>>[init]

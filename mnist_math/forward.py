@@ -7,7 +7,14 @@ Tangled from the book's chapter "2. Forward propagation" (docs/forward.md).
 import numpy as np
 import numpy.typing as npt
 
-from ._checks import check_count, check_matrix, check_params, check_same_dtype, check_seed
+from ._checks import (
+    check_count,
+    check_float_dtype,
+    check_matrix,
+    check_params,
+    check_same_dtype,
+    check_seed,
+)
 from .activations import relu, softmax
 
 
@@ -50,11 +57,7 @@ def init_params(
     for name, size in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
         check_count(name, size)
     seed = check_seed(seed)
-    dtype = np.dtype(dtype)
-    if not np.issubdtype(dtype, np.floating):
-        raise TypeError(
-            f"dtype must be a floating-point type such as float64, got {dtype}"
-        )
+    dtype = check_float_dtype(dtype)
     rng = np.random.default_rng(seed)
     shapes = {
         "W1": (n_hidden, n_in),

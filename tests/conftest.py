@@ -98,6 +98,20 @@ def built_site(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def damaged_site(tmp_path_factory):
+    """A damaged copy of the book, built once with --strict: ``(site, build result)``
+    (tests/site_harness.py, ``build_damaged_copy``, says what is damaged)."""
+    from site_harness import ROOT, _require_build_inputs, build_damaged_copy
+
+    _require_build_inputs(ROOT)
+    site, result = build_damaged_copy(tmp_path_factory.mktemp("damaged") / "book")
+    assert (site / "index.html").exists(), (
+        f"the damaged copy wrote no site:\n{result.stdout}\n{result.stderr}"
+    )
+    return site, result
+
+
+@pytest.fixture(scope="session")
 def chromium():
     """One headless Chromium (Debian's) for every browser test of the session."""
     from site_harness import CHROMIUM, CHROMIUM_ARGS

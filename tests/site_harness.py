@@ -123,3 +123,58 @@ class SiteServer:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+# --------------------------------------------------------------------------
+# One damaged copy of the book, built once, for every test that needs one
+
+
+BROKEN_FORMULA = "\n\nA damaged formula:\n\n$$\n\\frac{1}{\n$$\n"
+GLUED_TEX = "\n\nA paragraph glued to its formula\n$$\n\\frac{a}{b}\n$$\nand after.\n"
+DEAD_LINKS = (
+    "\n\n[a chapter that does not exist](no-such-chapter.md) and "
+    '<a href="#no-such-anchor">an anchor that does not exist</a>.\n'
+)
+CDN_SCRIPT = "https://cdn.jsdelivr.net/npm/katex@0.16.9/dist/katex.min.js"
+DAMAGED_PAGES = ["damage-formula/", "damage-glued/", "damage-links/"]
+WIDE_MODEL_META = {
+    "name": "wide",
+    "title": "A wide untrained network",
+    "order": 99,  # after the committed networks
+    "command": "tests/test_play.py",
+    "trainer": "init_params(784, 40, 10, seed=1, scheme='he')",
+    "test_accuracy": 0.1,
+}
+
+
+def build_damaged_copy(target: Path) -> tuple[Path, subprocess.CompletedProcess]:
+    """Copy the book into ``target``, damage it, and build it with ``--strict``.
+
+    The damage: a formula KaTeX cannot typeset, TeX glued to a paragraph, a link to a
+    missing page and one to a missing anchor, a script from a CDN, and one more network
+    on the play page (an untrained 784-40-10 network saved as safetensors, which the
+    page's exporter reads too). ``mkdocs build --strict`` writes every page and then exits
+    non-zero because of the warnings, so one build serves the strict-mode test, the
+    browser checker's tests and the play page's second-network test.
+    """
+    from mnist_math import init_params, save_params
+
+    book = copy_book(target)
+    docs = book / "docs"
+    (docs / "damage-formula.md").write_text(
+        "# Broken formula" + BROKEN_FORMULA, encoding="utf-8"
+    )
+    (docs / "damage-glued.md").write_text("# Glued TeX" + GLUED_TEX, encoding="utf-8")
+    (docs / "damage-links.md").write_text("# Dead links" + DEAD_LINKS, encoding="utf-8")
+    config = book / "mkdocs.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + f"\nextra_javascript:\n  - {CDN_SCRIPT}\n",
+        encoding="utf-8",
+    )
+    save_params(
+        book / "models" / "wide.safetensors",
+        init_params(784, 40, 10, seed=1, scheme="he"),
+        WIDE_MODEL_META,
+    )
+    site = book / "site"
+    return site, mkdocs_build(book, site, strict=True)

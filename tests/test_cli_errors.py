@@ -7,6 +7,9 @@ Each case runs ``mnist-math`` as a user would, in a subprocess, and checks the e
 """
 
 import os
+import shutil
+import stat
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -17,9 +20,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_cli(
-    *args: str, cwd: Path | None = None, timeout: int = 300
+    *args: str,
+    cwd: Path | None = None,
+    timeout: int = 300,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
-    environment = dict(os.environ, PYTHONPATH=str(ROOT))
+    environment = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
     return subprocess.run(
         [sys.executable, "-m", "mnist_math.cli", *args],
         cwd=cwd or ROOT,
@@ -217,3 +223,137 @@ def test_fifo_as_data_is_refused_not_read(tmp_path: Path) -> None:
         assert_one_error(
             run_cli(*args, timeout=60), 1, "a FIFO (named pipe), not a regular file"
         )
+
+
+# --------------------------------------------------------------------------
+# --save never replaces what it should not, and says so before training
+
+
+def _fifo(path: Path) -> Path:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this system")
+    os.mkfifo(path)
+    return path
+
+
+def test_save_refuses_the_data_file_and_the_cache_before_training(tmp_path: Path) -> None:
+    data = tmp_path / "d.npz"
+    data.write_bytes(b"PK\x03\x04 55 MB of training data")
+    cache = tmp_path / "cache.npz"
+    cache.write_bytes(b"PK\x03\x04 the MNIST cache")
+    environment_cache = {"MNIST_MATH_CACHE": str(cache)}
+    cases = [
+        (("--data", str(data), "--save", str(data)), f"the same file as {data}"),
+        (("--save", str(cache)), f"the same file as {cache}"),
+        (("--data", str(tmp_path), "--save", str(data)), f"the same file as {data}"),
+    ]
+    for args, fragment in cases:
+        result = run_cli(
+            "train", "--no-progress", *args, env=environment_cache, timeout=60
+        )
+        assert_one_error(result, 1, fragment)
+        assert "which this run reads: refusing to replace it" in result.stderr
+        assert "Training" not in result.stdout, "refused before training"
+    assert data.read_bytes() == b"PK\x03\x04 55 MB of training data"
+    assert cache.read_bytes() == b"PK\x03\x04 the MNIST cache"
+
+
+def test_save_refuses_devices_fifos_and_too_large_networks(tmp_path: Path) -> None:
+    pipe = _fifo(tmp_path / "pipe.npz")
+    cases = [
+        (("--save", "/dev/null"), "/dev/null: a character device, not a regular file"),
+        (("--save", str(pipe)), f"{pipe}: a FIFO (named pipe), not a regular file"),
+        (("--save", str(tmp_path)), f"{tmp_path}: a folder"),
+        (
+            ("--save", str(tmp_path / "wide.npz"), "--hidden", "30000"),
+            "a 784-30000-10 network has 23,850,010 numbers, more than the 16,777,216",
+        ),
+    ]
+    for args, fragment in cases:
+        result = run_cli("train", "--no-progress", *args, timeout=60)
+        assert_one_error(result, 1, fragment)
+        assert "Training" not in result.stdout
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+    assert stat.S_ISFIFO(pipe.stat().st_mode), "the FIFO is still a FIFO"
+
+
+def test_save_into_a_folder_that_cannot_be_written_names_the_users_path(
+    tmp_path: Path,
+) -> None:
+    """A folder without write permission. Root writes anywhere; as root, the command runs
+    without the capability that lets it (setpriv drops CAP_DAC_OVERRIDE)."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    target = locked / "model.npz"
+    prefix = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv: every folder is writable")
+        prefix = [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+    result = subprocess.run(
+        [*prefix, sys.executable, "-m", "mnist_math.cli", "train", "--no-progress"]
+        + ["--save", str(target)],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert_one_error(result, 1, f"{target}: cannot write in the folder {locked}")
+    assert ".partial" not in result.stderr, "the message names the user's path"
+    assert "Training" not in result.stdout, "refused before training"
+    assert not list(locked.iterdir())
+
+
+# --------------------------------------------------------------------------
+# predict: nothing hangs, every error names its file, one bad image stops nothing
+
+
+def _good_picture(path: Path) -> Path:
+    from PIL import Image
+
+    picture = Image.new("L", (60, 60), 255)
+    picture.paste(0, (28, 10, 33, 50))  # a 1
+    picture.save(path)
+    return path
+
+
+def test_predict_refuses_fifos_and_folders_at_once(tmp_path: Path) -> None:
+    pipe = _fifo(tmp_path / "pipe.npz")
+    (tmp_path / "folder.npz").mkdir()
+    good = _good_picture(tmp_path / "good.png")
+    for model, fragment in [
+        (pipe, f"{pipe}: a FIFO (named pipe), not a model file"),
+        (
+            tmp_path / "folder.npz",
+            f"{tmp_path / 'folder.npz'}: a folder, not a model file",
+        ),
+    ]:
+        assert_one_error(
+            run_cli("predict", str(model), str(good), timeout=60), 1, fragment
+        )
+    image_pipe = _fifo(tmp_path / "pipe.png")
+    result = run_cli("predict", "models/seed.npz", str(image_pipe), str(good), timeout=60)
+    assert_one_error(result, 1, f"{image_pipe}: a FIFO (named pipe), not an image file")
+    assert result.stdout.startswith(f"{good}: "), "the next picture is still read"
+
+
+def test_one_bad_picture_does_not_stop_the_batch(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.bmp"
+    info = struct.pack("<IiiHHIIiiII", 40, 20_000, 20_000, 1, 24, 0, 0, 2835, 2835, 0, 0)
+    huge.write_bytes(b"BM" + struct.pack("<IHHI", 54, 0, 0, 54) + info)
+    header = tmp_path / "header.ppm"
+    header.write_bytes(b"P5\n2 x\n255\n\x00\x00")
+    good = _good_picture(tmp_path / "good.png")
+    result = run_cli(
+        "predict", "models/seed.npz", str(huge), str(header), str(good), timeout=60
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    errors = result.stderr.splitlines()
+    assert len(errors) == 2, errors
+    assert errors[0].startswith(f"mnist-math: error: {huge}: ") and "pixels" in errors[0]
+    assert errors[1].startswith(f"mnist-math: error: {header}: "), errors[1]
+    assert "invalid literal for int()" in errors[1], errors[1]
+    assert result.stdout.startswith(f"{good}: "), result.stdout

@@ -1,32 +1,56 @@
-"""Reading your own handwriting (docs/handwriting.md): preprocess_image, read_image, predict.
+"""Reading your own handwriting (docs/handwriting.md; the file readers in docs/model-files.md).
 
 - each step of the preprocessing against an independent statement of what it should do:
-  the ink normalisation by its invariances, area averaging against the mean over a
-  supersampled grid (and Pillow's BOX filter where it is exact), the centre of mass
-  against ``np.average``;
+  the ink normalisation by its invariances, and the chapter's conditions for them checked
+  both ways (a gain and an offset keep the result exactly when the background stays on its
+  side of 1/2 and the contrast on its side of MIN_CONTRAST; 1 - x unless the background is
+  1/2), area averaging against the mean over a supersampled grid (and Pillow's BOX filter
+  where it is exact), the centre of mass against ``np.average``, the clamp of the placement
+  exactly where the chapter says;
 - MNIST test digits redrawn as 280 x 280 dark-on-light pictures, scaled and shifted, come
   back close to the originals, and the seed network reads the same digit in 95% of them;
-- ``read_image`` turns photos upright and lays transparent pictures on white;
-- ``mnist-math predict`` prints, ``--json`` and ``--show`` as documented, reports a bad
-  image without stopping, and the chapter's example prints what the chapter shows.
+- ``read_image`` turns photos upright and lays transparent pictures on white; refuses a
+  picture beyond the stated size from its header, before decoding, within a second and with
+  no stray warning; reads float and 16-bit pictures right and refuses NaN, floats outside
+  [0, 1] and 32-bit integers; names the file in every error Pillow raises; refuses folders
+  and devices; ``preprocess_image`` at the size limit stays under 400 MB;
+- ``read_digit`` returns a Reading or raises, printing nothing; ``mnist-math predict``
+  prints, ``--json`` and ``--show`` as documented, reads a safetensors model as the .npz,
+  reports a bad image without stopping, and the chapter's example prints what it shows;
+- chapter 12 meets issue 22's proportions (at most 702 lines, at most 35% tangled code).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
+import struct
+import subprocess
 import sys
+import time
+import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_math import forward_prop, load_params, preprocess_image, read_image
+from mnist_math import (
+    forward_prop,
+    load_params,
+    preprocess_image,
+    read_image,
+    save_params,
+)
 from mnist_math.cli import main
 from mnist_math.data import as_columns
 from mnist_math.handwriting import (
+    MAX_IMAGE_PIXELS,
+    MAX_IMAGE_SIDE,
+    ImageFileError,
     area_weights,
     border_pixels,
     centre_of_mass,
@@ -34,6 +58,7 @@ from mnist_math.handwriting import (
     fit_in_box,
     ink_image,
     place_by_centre_of_mass,
+    read_digit,
     to_gray,
 )
 from mnist_math.train import predict
@@ -219,6 +244,265 @@ def test_crop_to_ink_is_the_bounding_box() -> None:
 
 
 # --------------------------------------------------------------------------
+# Step 1's claims: when a x + b and 1 - x give the same result (issue 23)
+
+
+def _sweep_picture() -> np.ndarray:
+    """A grainy picture, light strokes on a dark background (beta 0.3, contrast 0.4)."""
+    rng = np.random.default_rng(3)
+    picture = _clean_digit(background=0.3, ink=0.7) + 0.01 * rng.standard_normal((40, 30))
+    return np.clip(picture, 0.25, 0.75)
+
+
+def test_ink_image_is_the_same_for_a_x_plus_b_exactly_under_the_chapters_conditions() -> (
+    None
+):
+    """Chapter 12, step 1: for a > 0 (pixels kept in [0, 1]), a x + b gives the same
+    x-tilde, up to round-off, when the background stays on its side of 1/2 and the
+    contrast on its side of MIN_CONTRAST; otherwise it differs. Checked both ways on a grid
+    of a and b, for the picture and for its inverse (a light background)."""
+    from mnist_math.handwriting import MIN_CONTRAST
+
+    checked = {"same": 0, "different": 0}
+    for picture in (_sweep_picture(), 1 - _sweep_picture()):
+        reference = ink_image(picture)
+        border = border_pixels(picture)
+        beta = np.median(border)
+        light = beta > 0.5
+        contrast = (1 - picture.min()) - (1 - beta) if light else picture.max() - beta
+        for a in np.linspace(0.05, 1.3, 26):
+            for b in np.linspace(-0.6, 0.9, 31):
+                changed = a * picture + b
+                if changed.min() < 0 or changed.max() > 1:
+                    continue  # not a picture any more
+                beta_changed = np.median(border_pixels(changed))
+                same_side = (beta_changed > 0.5) == light
+                still_inked = (a * contrast >= MIN_CONTRAST) == (contrast >= MIN_CONTRAST)
+                difference = np.abs(ink_image(changed) - reference).max()
+                if same_side and still_inked:
+                    assert difference < 1e-12, (a, b, difference)
+                    checked["same"] += 1
+                else:
+                    assert difference > 0.5, (a, b, difference)
+                    checked["different"] += 1
+    print(f"\na x + b: {checked}")
+    assert checked["same"] > 50 and checked["different"] > 50, checked
+
+
+def test_one_minus_x_gives_the_same_result_unless_the_background_is_one_half() -> None:
+    picture = _sweep_picture()
+    assert np.abs(ink_image(1 - picture) - ink_image(picture)).max() < 1e-12
+    half = _clean_digit(background=0.5, ink=0.9)
+    assert np.median(border_pixels(half)) == 0.5
+    assert np.abs(ink_image(1 - half) - ink_image(half)).max() > 0.5, (
+        "at beta = 1/2 neither is inverted: x and 1 - x differ"
+    )
+
+
+def test_ink_image_leaves_its_input_alone() -> None:
+    picture = _clean_digit()
+    before = picture.copy()
+    ink_image(picture)
+    assert np.array_equal(picture, before), "the in-place steps work on a copy"
+
+
+@pytest.mark.parametrize("h", [20, 13])
+def test_placement_is_clamped_exactly_when_the_chapter_says(h) -> None:
+    """Chapter 12, step 4: the offset floor(14 - r_bar + 1/2) needs clamping into
+    0 .. 28 - h only when r_bar <= 5.5 or r_bar > 14.5 (for h = 20)."""
+    for r_bar_target in np.linspace(0.2, h - 1.2, 97):
+        S = np.zeros((h, 3))
+        low = int(np.floor(r_bar_target))
+        S[low, 1] = low + 1 - r_bar_target  # two rows whose mean row is r_bar_target
+        S[low + 1, 1] = r_bar_target - low
+        r_bar, _ = centre_of_mass(S)
+        free = int(np.floor(14 - r_bar + 0.5 + 1e-9))
+        clamped = not (0 <= free <= 28 - h)
+        if h == 20:
+            assert clamped == (r_bar <= 5.5 + 1e-9 or r_bar > 14.5 + 1e-9), r_bar
+        top = int(np.flatnonzero(place_by_centre_of_mass(S).any(axis=1))[0]) - low
+        assert top == min(max(free, 0), 28 - h), (r_bar, top, free)
+
+
+# --------------------------------------------------------------------------
+# Hostile pictures: sizes checked before decoding, formats read right or refused
+
+
+def _png_header(width: int, height: int, bit_depth: int = 8, extra: bytes = b"") -> bytes:
+    """A PNG whose header declares any size (gray), with one tiny IDAT."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data).to_bytes(4, "big")
+        return len(data).to_bytes(4, "big") + kind + data + crc
+
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + extra
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _bmp_header(width: int, height: int) -> bytes:
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, 0, 2835, 2835, 0, 0)
+    return b"BM" + struct.pack("<IHHI", 54, 0, 0, 54) + info
+
+
+def _ztxt_bomb() -> bytes:
+    text = b"Comment\x00\x00" + zlib.compress(b"\x00" * 4_000_000, 9)
+    chunk = len(text).to_bytes(4, "big") + b"zTXt" + text
+    chunk += zlib.crc32(b"zTXt" + text).to_bytes(4, "big")
+    return _png_header(28, 28, extra=chunk)
+
+
+HUGE_PICTURES = [
+    ("tall.png", lambda: _png_header(1, 89_478_485), "1 x 89,478,485 pixels"),
+    ("deep.png", lambda: _png_header(13_000, 13_000, 16), "13,000 x 13,000 pixels"),
+    ("square.png", lambda: _png_header(10_000, 10_000), "10,000 x 10,000 pixels"),
+    ("wide.bmp", lambda: _bmp_header(20_000, 1), "20,000 x 1 pixels"),
+    ("bomb.png", lambda: _png_header(20_000, 20_000), "more than 178,956,970 pixels"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "craft", "fragment"), HUGE_PICTURES, ids=[n for n, _, _ in HUGE_PICTURES]
+)
+def test_a_huge_picture_is_refused_before_decoding(
+    tmp_path, capfd, name, craft, fragment
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(craft())
+    assert path.stat().st_size < 100, "the appendix: less than a hundred bytes"
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ImageFileError) as error:
+            read_image(path)
+    elapsed = time.perf_counter() - start
+    message = str(error.value)
+    assert message.startswith(f"{path}: ") and fragment in message, message
+    assert "refused before decoding" in message, message
+    assert not caught and not capfd.readouterr().err, "no stray warning"
+    assert elapsed < 1.0, f"{elapsed:.2f} s"
+
+
+def test_the_size_limits_are_stated_in_the_message(tmp_path) -> None:
+    path = tmp_path / "tall.png"
+    path.write_bytes(_png_header(1, 89_478_485))
+    with pytest.raises(
+        ImageFileError, match=f"{MAX_IMAGE_PIXELS:,} pixels, {MAX_IMAGE_SIDE:,}"
+    ):
+        read_image(path)
+    with pytest.raises(ValueError, match="16,385 x 1 pixels"):
+        preprocess_image(np.zeros((1, MAX_IMAGE_SIDE + 1), dtype=np.uint8))
+    with pytest.raises(ValueError, match="4,097 x 4,096 pixels"):
+        preprocess_image(np.zeros((4096, 4097)))
+
+
+def test_a_thin_picture_at_the_limit_is_quick() -> None:
+    """No Python loop per pixel: area_weights is built from whole arrays."""
+    picture = np.full((1, MAX_IMAGE_SIDE), 230, dtype=np.uint8)
+    picture[0, 100:16_000] = 20
+    start = time.perf_counter()
+    x = preprocess_image(picture)
+    assert time.perf_counter() - start < 1.0 and x.any()
+    start = time.perf_counter()
+    R = area_weights(MAX_IMAGE_SIDE, 20)
+    assert time.perf_counter() - start < 0.5 and np.allclose(R.sum(axis=1), 1.0)
+
+
+def test_a_picture_at_the_limit_takes_less_than_400_mb() -> None:
+    """The appendix's figure: preprocess_image of a 4,096 x 4,096 photo-like picture."""
+    script = (
+        "import resource, numpy as np\n"
+        "from mnist_math import preprocess_image\n"
+        "picture = np.full((4096, 4096), 230, dtype=np.uint8)\n"
+        "picture[1000:3000, 2000:2100] = 30\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "assert preprocess_image(picture).any()\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert result.returncode == 0, result.stderr
+    grown = int(result.stdout)
+    print(f"\npreprocess_image at the limit: +{grown} MB")
+    assert grown < 400, f"{grown} MB"
+
+
+def _tiff(path: Path, array: np.ndarray, mode: str | None = None) -> Path:
+    Image.fromarray(array, mode=mode).save(path) if mode else Image.fromarray(array).save(
+        path
+    )
+    return path
+
+
+def test_unusual_pixel_formats_are_read_right_or_refused(tmp_path) -> None:
+    fractions = np.linspace(0, 1, 12 * 10).astype(np.float32).reshape(12, 10)
+    read = read_image(_tiff(tmp_path / "float.tif", fractions))
+    assert np.array_equal(
+        read, np.round(fractions.astype(np.float64) * 255).astype(np.uint8)
+    )
+    sixteen = np.linspace(0, 65535, 12 * 10).astype(np.uint16).reshape(12, 10)
+    for name in ("deep.tif", "deep.pgm"):
+        read = read_image(_tiff(tmp_path / name, sixteen))
+        assert np.array_equal(read, np.round(sixteen / 257).astype(np.uint8)), name
+    with_nan = fractions.copy()
+    with_nan[3, 4] = np.nan
+    refused = [
+        (_tiff(tmp_path / "nan.tif", with_nan), "holds NaN or infinite pixels"),
+        (
+            _tiff(tmp_path / "bright.tif", fractions * 255),
+            "float pixels from 0 to 255, not in [0, 1]",
+        ),
+        (
+            _tiff(
+                tmp_path / "int32.tif",
+                (np.arange(120) * 30_000_000).astype(np.int32).reshape(12, 10),
+            ),
+            "32-bit integer pixels, whose range is not known",
+        ),
+    ]
+    for path, fragment in refused:
+        with pytest.raises(ImageFileError) as caught:
+            read_image(path)
+        assert str(caught.value).startswith(f"{path}: ") and fragment in str(caught.value)
+
+
+def test_every_error_from_pillow_names_the_file(tmp_path) -> None:
+    cases = {
+        "header.ppm": (b"P5\n2 x\n255\n\x00\x00", "invalid literal for int()"),
+        "text.png": (_ztxt_bomb(), "not a picture this reader takes"),
+        "cut.png": (_png_header(28, 28)[:40], "not a picture this reader takes"),
+        "drawing.eps": (
+            b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n",
+            "not a picture",
+        ),
+    }
+    for name, (data, fragment) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ImageFileError) as caught:
+            read_image(tmp_path / name)
+        message = str(caught.value)
+        assert message.startswith(f"{tmp_path / name}: ") and fragment in message, message
+        assert "\n" not in message
+    (tmp_path / "folder.png").mkdir()
+    with pytest.raises(ImageFileError, match="folder.png: a folder, not an image file"):
+        read_image(tmp_path / "folder.png")
+    with pytest.raises(
+        ImageFileError, match="null: a character device, not an image file"
+    ):
+        read_image("/dev/null")
+
+
+# --------------------------------------------------------------------------
 # The whole pipeline
 
 
@@ -342,7 +626,7 @@ def test_read_image_scales_16_bit_gray_to_bytes(tmp_path) -> None:
 
 def test_read_image_names_the_file_it_cannot_read(tmp_path) -> None:
     (tmp_path / "notes.png").write_text("not an image")
-    with pytest.raises(ValueError, match="notes.png: not an image Pillow can read"):
+    with pytest.raises(ValueError, match="notes.png: not a picture this reader takes"):
         read_image(tmp_path / "notes.png")
     with pytest.raises(ValueError, match="missing.png: no such file"):
         read_image(tmp_path / "missing.png")
@@ -434,7 +718,7 @@ def test_predict_goes_on_after_a_bad_image_and_fails_on_a_bad_model(
     )
     captured = capsys.readouterr()
     assert status == 1
-    assert "broken.png: not an image Pillow can read" in captured.err
+    assert "broken.png: not a picture this reader takes" in captured.err
     assert captured.out.startswith(f"{files[0][0]}: "), "the good image is still read"
 
     status = main(
@@ -476,3 +760,53 @@ def test_the_example_picture_is_what_the_script_draws() -> None:
     assert np.array_equal(committed, np.asarray(module.draw_example())), (
         "docs/img/handwritten-4.png is not what scripts/draw_example_digit.py draws: rerun it"
     )
+
+
+def test_predict_reads_a_safetensors_model_as_it_reads_the_npz(
+    mnist_raw, tmp_path, capsys
+) -> None:
+    files = [str(path) for path, _label in _write_pages(mnist_raw, tmp_path)]
+    params, meta = load_params(SEED_MODEL)
+    tensors = save_params(tmp_path / "seed.safetensors", params, meta)
+    assert main(["predict", str(SEED_MODEL), "--json", *files]) == 0
+    from_npz = capsys.readouterr().out
+    assert main(["predict", str(tensors), "--json", *files]) == 0
+    assert capsys.readouterr().out == from_npz
+
+
+def test_read_digit_returns_and_raises_and_prints_nothing(
+    mnist_raw, tmp_path, capsys
+) -> None:
+    """The library side of predict: a Reading, or an ImageFileError naming the file."""
+    (path, _label), *_ = _write_pages(mnist_raw, tmp_path)
+    params, _meta = load_params(SEED_MODEL)
+    reading = read_digit(params, path)
+    expected = forward_prop(params, preprocess_image(read_image(path)).reshape(-1, 1))
+    assert np.array_equal(reading.probabilities, expected["A2"][:, 0])
+    assert reading.digit == int(np.argmax(reading.probabilities)) and not reading.blank
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG but not really")
+    with pytest.raises(
+        ImageFileError, match="broken.png: not a picture this reader takes"
+    ):
+        read_digit(params, tmp_path / "broken.png")
+    small = {"W1": params["W1"][:, :100], **{k: params[k] for k in ("b1", "W2", "b2")}}
+    with pytest.raises(ValueError, match="the network reads 100 pixels, not 784"):
+        read_digit(small, path)
+    assert capsys.readouterr() == ("", ""), "library functions print nothing"
+
+
+def test_chapter_12_teaches_and_the_appendix_engineers() -> None:
+    """Issue 22's targets for chapter 12, measured as booktools.proportions measures every
+    chapter: at most 60% of its 1,170 lines before, at most 35% of them in tangled code;
+    the model files and image readers live in docs/model-files.md."""
+    from booktools.proportions import MAX_LINES, MAX_SHARE, measure
+
+    page = measure(ROOT / "docs" / "handwriting.md", "12. Reading your own handwriting")
+    print(
+        f"\nchapter 12: {page.lines} lines, {page.tangled} in tangled code ({page.share:.1%})"
+    )
+    assert page.lines <= MAX_LINES["handwriting.md"] == 702, page.lines
+    assert page.share <= MAX_SHARE == 0.35, f"{page.share:.1%}"
+    appendix = (ROOT / "docs" / "model-files.md").read_text(encoding="utf-8")
+    for fragment in ("file=mnist_math/model_io.py", "#model-files-read-image"):
+        assert fragment in appendix, fragment

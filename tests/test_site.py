@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from site_harness import SiteServer, _require_build_inputs, copy_book, mkdocs_build
+from site_harness import CDN_SCRIPT, DAMAGED_PAGES, SiteServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -48,13 +48,13 @@ def _allowed_remote() -> re.Pattern:
 
 ALLOWED_REMOTE = _allowed_remote()
 COPY_BUTTON_SELECTOR = ".md-content pre button.md-clipboard, .md-content pre button.md-code__button[data-md-type='copy']"
-CDN_SCRIPT = "https://cdn.jsdelivr.net/npm/katex@0.16.9/dist/katex.min.js"
 
 
 # --------------------------------------------------------------------------
 # Building the book
 
 
+@pytest.mark.site
 def test_strict_build_passes(built_site: Path):
     assert (built_site / "index.html").exists(), "the build wrote no landing page"
     from booktools.blocks import nav_pages, runnable_blocks
@@ -73,17 +73,13 @@ def test_strict_build_passes(built_site: Path):
     assert len(list(built_site.rglob("index.html"))) >= 10, "too few pages were built"
 
 
-def test_broken_formula_fails_the_strict_build(tmp_path: Path):
-    _require_build_inputs(ROOT)
-    book = copy_book(tmp_path / "book")
-    page = book / "docs" / "index.md"
-    page.write_text(
-        page.read_text(encoding="utf-8") + "\n\n$$\n\\frac{1}{\n$$\n", encoding="utf-8"
-    )
-    result = mkdocs_build(book, tmp_path / "site")
+@pytest.mark.site
+def test_broken_formula_fails_the_strict_build(damaged_site):
+    _site, result = damaged_site
     output = result.stdout + result.stderr
     assert result.returncode != 0, f"a TeX error did not fail the strict build:\n{output}"
     assert "KaTeX could not typeset" in output and "\\\\frac{1}{" in output, output
+    assert "Aborted with" in output and "in strict mode" in output, output
 
 
 # --------------------------------------------------------------------------
@@ -317,36 +313,10 @@ def test_every_page_reads_offline(chromium, built_site: Path):
 # The checker itself: a damaged copy of the book must be reported
 
 
-BROKEN_FORMULA = "\n\nA damaged formula:\n\n$$\n\\frac{1}{\n$$\n"
-GLUED_TEX = "\n\nA paragraph glued to its formula\n$$\n\\frac{a}{b}\n$$\nand after.\n"
-DEAD_LINKS = (
-    "\n\n[a chapter that does not exist](no-such-chapter.md) and "
-    '<a href="#no-such-anchor">an anchor that does not exist</a>.\n'
-)
-
-
 @pytest.fixture(scope="module")
-def damaged_report(chromium, tmp_path_factory) -> Report:
-    _require_build_inputs(ROOT)
-    book = copy_book(tmp_path_factory.mktemp("damaged") / "book")
-    docs = book / "docs"
-    (docs / "damage-formula.md").write_text(
-        "# Broken formula" + BROKEN_FORMULA, encoding="utf-8"
-    )
-    (docs / "damage-glued.md").write_text("# Glued TeX" + GLUED_TEX, encoding="utf-8")
-    (docs / "damage-links.md").write_text("# Dead links" + DEAD_LINKS, encoding="utf-8")
-    config = book / "mkdocs.yml"
-    config.write_text(
-        config.read_text(encoding="utf-8") + f"\nextra_javascript:\n  - {CDN_SCRIPT}\n",
-        encoding="utf-8",
-    )
-    site = book / "site"
-    result = mkdocs_build(book, site, strict=False)
-    assert result.returncode == 0, (
-        f"the damaged copy did not build:\n{result.stdout}\n{result.stderr}"
-    )
-    pages = ["damage-formula/", "damage-glued/", "damage-links/"]
-    return check_site(chromium, site, docs, pages=pages)
+def damaged_report(chromium, damaged_site) -> Report:
+    site, _result = damaged_site
+    return check_site(chromium, site, site.parent / "docs", pages=DAMAGED_PAGES)
 
 
 @pytest.mark.browser

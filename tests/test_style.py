@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PLAIN = ["tests", "scripts", "benchmarks", "docs/hooks", "booktools"]
+PLAIN = ["tests", "scripts", "benchmarks", "docs/hooks", "docs/examples", "booktools"]
 
 
 def ruff() -> str:

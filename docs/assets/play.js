@@ -7,7 +7,8 @@
      update      -> mnist_math.train.update_params            (docs/gradient-descent.md)
    tests/test_play.py checks each against the Python function on the same inputs.
    The weights come from assets/play-models.js, written at build time by
-   docs/hooks/play_models.py from the models/*.npz files of scripts/train_play_models.py.
+   docs/hooks/play_models.py from the models/ files (.npz or .safetensors) that
+   scripts/train_play_models.py saves.
 
    window.mnistMath is the programming interface (used by the tests):
      params()                   the weights in use: {W1, b1, W2, b2} as nested arrays with
@@ -519,18 +520,31 @@
     $("play-teach").querySelectorAll("button").forEach((b) => (b.disabled = blank));
   }
 
+  function largestMagnitude(values) {
+    let largest = 0;
+    for (const v of values) largest = Math.max(largest, Math.abs(v));
+    return largest;
+  }
+
+  // The gradient bars use fixed scales, so that a short bar means a small gradient:
+  // dZ2 = A2 - Y lies in [-1, 1], and |dZ1_i| = |sum_c W2[c][i] dZ2[c]| g'(Z1_i) is at most
+  // max|W2| times sum_c |dZ2[c]| = 2 (1 - A2[label]) <= 2, so 2 max|W2| bounds it.
   function teach(label) {
     const lr = parseFloat($("play-lr").value);
+    const dz1Scale = 2 * largestMagnitude(weights.W2); // the W2 of this backward pass
     const result = api.teach(lastInput, label, lr);
     const box = $("play-teach-result");
     box.hidden = false;
     $("play-taught").textContent = `One step towards "${label}" with learning rate ${lr}:`;
-    bars($("play-dz2"), result.grads.dZ2, { signed: true, format: number });
+    bars($("play-dz2"), result.grads.dZ2, { signed: true, scale: 1, format: number });
     bars($("play-dz1"), result.grads.dZ1, {
       labels: result.grads.dZ1.map((_, i) => String(i)),
       signed: true,
+      scale: dz1Scale,
       format: number,
     });
+    $("play-dz1-scale").textContent = `a full bar is ±${dz1Scale.toPrecision(2)}`;
+    $("play-dz1-scale").dataset.scale = String(dz1Scale);
     const moved = result.before.map((p, c) => ({ c, p, q: result.after[c] }));
     const table = $("play-moved");
     table.replaceChildren();

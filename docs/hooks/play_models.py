@@ -1,9 +1,10 @@
-"""MkDocs hook: export the trained networks of models/*.npz to the "Draw a digit" page.
+"""MkDocs hook: export the trained networks of models/ to the "Draw a digit" page.
 
 ``scripts/train_play_models.py`` trains the networks with the book's own trainers and saves
 them with ``mnist_math.save_params`` (the meta records the command that made each file).
-At build time this hook reads every ``models/*.npz`` with ``mnist_math.load_params``, which
-checks the file, and writes ``assets/play-models.js`` into the site:
+At build time this hook reads every ``models/*.npz`` and ``models/*.safetensors`` with
+``mnist_math.load_params``, which checks the file, and writes ``assets/play-models.js`` into
+the site:
 
     window.MNIST_MATH_MODELS = [{"name": ..., "title": ..., "meta": {...},
                                  "params": {"W1": [[...]], "b1": [[...]], ...}}, ...];
@@ -27,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "models"
 ASSET = "assets/play-models.js"
 HEADER = (
-    "// Generated at build time by docs/hooks/play_models.py from models/*.npz "
+    "// Generated at build time by docs/hooks/play_models.py from models/*.npz and "
+    "models/*.safetensors "
     "(made by scripts/train_play_models.py); do not edit.\n"
 )
 
@@ -37,7 +39,8 @@ def export_models(folder: Path) -> list[dict]:
     from mnist_math.model_io import ModelFileError, load_params
 
     models = []
-    for path in sorted(folder.glob("*.npz")):
+    paths = [*folder.glob("*.npz"), *folder.glob("*.safetensors")]
+    for path in sorted(paths):
         try:
             params, meta = load_params(path)
         except ModelFileError as error:

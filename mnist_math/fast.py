@@ -3,7 +3,7 @@
 
 Tangled from the book's chapter "9. Making it fast" (docs/fast.md), which derives the
 chunked gradient, and the appendix "Inside the engines" (docs/engines.md), which holds the
-trainer's checks, threads and record.
+trainer's checks and threads; the record of a run is mnist_math._training's.
 """
 
 import os
@@ -12,20 +12,16 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import numpy.typing as npt
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
-from ._checks import (
+from ._checks import check_count
+from ._training import (
+    GRADIENT_NAMES,
     PARAM_NAMES,
-    check_count,
-    check_finite,
-    check_labels,
-    check_loss,
-    check_matrix,
-    check_rate,
-    check_seed,
-    warn_if_not_pixels,
+    TrainingRun,
+    check_training_inputs,
+    starting_params,
 )
-from .train import GRADIENT_NAMES, starting_params, update_params
+from .train import update_params
 
 
 # ~/~ begin <<docs/fast.md#fast-chunk>>[init]
@@ -111,31 +107,6 @@ def share_sums(
     return sums
 # ~/~ end
 
-# ~/~ begin <<docs/engines.md#fast-data>>[init]
-def check_data(X: object, chunk_size: int) -> np.ndarray:
-    """``check_matrix("X", X)``, scanning a float ``X`` chunk by chunk for NaN and infinity.
-
-    The same checks and messages, without a temporary array as large as ``X``.
-
-    Args:
-        X: Training inputs, shape (n, m).
-        chunk_size: Columns scanned at a time.
-
-    Returns:
-        ``X`` itself if it is a 2-D float array; otherwise what ``check_matrix`` returns
-            (integers converted once to float64).
-
-    Raises:
-        TypeError, ValueError: as ``check_matrix``.
-    """
-    floating = isinstance(X, np.ndarray) and np.issubdtype(X.dtype, np.floating)
-    if not floating or X.ndim != 2 or X.size == 0:
-        return check_matrix("X", X)
-    for start in range(0, X.shape[1], chunk_size):
-        check_matrix("X", X[:, start : start + chunk_size])
-    return X
-# ~/~ end
-
 # ~/~ begin <<docs/engines.md#fast-train>>[init]
 def train_fast(
     X: np.ndarray,
@@ -190,15 +161,11 @@ def train_fast(
     """
     # ~/~ begin <<docs/engines.md#fast-train-checks>>[init]
     chunk_size = check_count("chunk_size", chunk_size)
-    X = check_data(X, chunk_size)
-    Y = check_labels("Y", Y, n_classes=10, m=X.shape[1])
-    lr = check_rate("lr", lr)
-    check_count("iterations", iterations)
-    check_count("record_every", record_every)
-    seed = check_seed(seed)
     if threads is not None:
         check_count("threads", threads)
-    warn_if_not_pixels(X)
+    X, Y, lr, seed = check_training_inputs(
+        X, Y, lr=lr, seed=seed, iterations=iterations, record_every=record_every
+    )
     params = starting_params(params, X, n_hidden=n_hidden, seed=seed, scheme=scheme)
     # ~/~ end
     # ~/~ begin <<docs/engines.md#fast-train-setup>>[init]
@@ -209,13 +176,13 @@ def train_fast(
         threads = threads or os.cpu_count() or 1
     threads = min(threads, len(chunks))
     shares = [chunks[thread::threads] for thread in range(threads)]
-    history: dict[str, list] = {"iteration": [], "loss": [], "accuracy": []}
     # ~/~ end
     # ~/~ begin <<docs/engines.md#fast-train-loop>>[init]
-    bar = tqdm(range(iterations), desc="training", unit="it", disable=not progress)
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
-        for i in bar:
-            record = i % record_every == 0 or i == iterations - 1
+    run = TrainingRun(iterations, lr=lr, record_every=record_every, progress=progress)
+    blas = threadpool_limits(limits=1, user_api="blas")
+    with run, blas, ThreadPoolExecutor(threads) as pool:
+        for i in run.steps():
+            record = run.due(i)
             # ~/~ begin <<docs/fast.md#fast-train-step>>[init]
             futures = [
                 pool.submit(share_sums, params, X, Y, share, record=record) for share in shares
@@ -225,36 +192,13 @@ def train_fast(
             for part in parts[1:]:
                 for name in ("dW1", "db1", "dW2", "db2", "loss", "correct"):
                     total[name] += part[name]
-            # ~/~ begin <<docs/engines.md#fast-train-record>>[init]
             if record:
-                loss = total["loss"] / m
-                first_loss = history["loss"][0] if history["loss"] else loss
-                final = i == iterations - 1
-                check_loss(
-                    loss,
-                    first_loss=first_loss,
-                    iteration=i,
-                    lr=lr,
-                    params=params,
-                    final=final,
-                )
-                acc = total["correct"] / m
-                history["iteration"].append(i)
-                history["loss"].append(loss)
-                history["accuracy"].append(acc)
-                bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.2%}")
-            # ~/~ end
+                run.record(i, total["loss"] / m, total["correct"] / m, params)
             grads = {name: total[name] / m for name in GRADIENT_NAMES}
-            # ~/~ begin <<docs/engines.md#fast-train-update>>[init]
-            check_finite(grads, GRADIENT_NAMES, iteration=i, lr=lr, params=params)
-            with np.errstate(over="ignore", invalid="ignore"):
-                new_params = update_params(params, grads, lr)
-            check_finite(new_params, PARAM_NAMES, iteration=i, lr=lr, params=params)
-            params = new_params
-            # ~/~ end
+            params = run.step(i, update_params, params, grads, lr)
             # ~/~ end
     # ~/~ end
-    return params, history
+    return params, run.history
 # ~/~ end
 
 # ~/~ begin <<docs/fast.md#fast-tolerance>>[init]

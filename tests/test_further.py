@@ -559,7 +559,7 @@ def test_torch_batch_order_refusals(data) -> None:
         torch_twin.train_torch(X, Y, iterations=1, batch_order=[np.array([0, 300])])
     with pytest.raises(ValueError, match="non-empty 1-D arrays"):
         torch_twin.train_torch(X, Y, iterations=1, batch_order=[np.array([0.5])])
-    with pytest.raises(ValueError, match="schedule must be 'constant' or 'cosine'"):
+    with pytest.raises(ValueError, match="schedule must be one of constant, cosine"):
         torch_twin.train_torch(X, Y, iterations=1, schedule="step")
 
 

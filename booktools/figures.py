@@ -253,7 +253,7 @@ GRAPH_NODES = {
     "b2": (8.2, -2.1, "$b^{[2]}$", "parameter"),
     "Z2": (8.2, 0.0, "$z^{[2]}$", "value"),
     "A2": (11.0, 0.0, "$a^{[2]}$", "value"),
-    "Y": (13.6, 2.1, "$r$", "data"),
+    "Y": (13.6, 2.1, r"$\chi$", "data"),
     "L": (13.6, 0.0, r"$\ell$", "value"),
 }
 GRAPH_FORWARD = (
@@ -271,7 +271,7 @@ GRAPH_FORWARD = (
 # (from, to, local derivative): what the forward step does to the gradient that arrives
 # along the arrow, written as a dot.
 GRAPH_BACKWARD = (
-    ("L", "A2", r"$\cdot\,(-r \oslash a^{[2]})$"),
+    ("L", "A2", r"$\cdot\,(-\chi \oslash a^{[2]})$"),
     ("A2", "Z2", r"$J^{\top} \cdot$"),
     ("Z2", "A1", r"$W^{[2]\top} \cdot$"),
     ("A1", "Z1", r"$\cdot \odot g'(z^{[1]})$"),
@@ -384,17 +384,18 @@ def computational_graph() -> Figure:
 
 # ~/~ begin <<docs/figures.md#figures-output-error>>[init]
 def output_error(images: np.ndarray, labels: np.ndarray, A2: np.ndarray) -> Figure:
-    """Draw, for a few examples, the predicted probabilities and minus the output error.
+    r"""Draw, for a few examples, the predicted probabilities and minus the output error.
 
     Args:
-        images: The examples as images, shape ``(r, 28, 28)``, uint8 (0 background).
-        labels: Their labels $y$, shape ``(r,)``, integers ``0 .. k - 1``.
-        A2: The network's probabilities for them, shape ``(k, r)``, float, one column per
+        images: The examples as images, shape ``(rows, 28, 28)``, uint8 (0 background).
+        labels: Their labels $y$, one per image, integers ``0 .. k - 1``.
+        A2: The network's probabilities for them, shape ``(k, rows)``, float, one column per
             example.
 
     Returns:
         The figure: one row per example with the image, the bars of $a_c$, and the bars of
-            $-dZ^{[2]}_c = y_c - a_c$, the true class in indigo.
+            $-dZ^{[2]}_c = \chi_c - a_c$ ($\chi$ the one-hot label), the true class in
+            indigo.
     """
     labels = np.asarray(labels)
     A2 = np.asarray(A2)
@@ -421,7 +422,7 @@ def output_error(images: np.ndarray, labels: np.ndarray, A2: np.ndarray) -> Figu
             push_ax.axhline(0, color="0.2", linewidth=0.8)
             push_ax.set_ylim(-1, 1)
             push_ax.set_xticks(classes)
-            push_ax.set_ylabel(r"$-dZ^{[2]}_{c} = y_c - a_c$")
+            push_ax.set_ylabel(r"$-dZ^{[2]}_{c} = \chi_c - a_c$")
             for c in classes:
                 if abs(push[c]) >= 0.05:
                     up = push[c] > 0

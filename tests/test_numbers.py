@@ -10,8 +10,8 @@ from pathlib import Path
 from booktools import numbers
 from booktools.blocks import DOCS
 
-PAGE = """The engine is <!--n:speed.ratio-->2.65×<!--/n--> faster, in
-<!--n:speed.time-->12.5 s<!--/n-->; a plain 3 stays as it is.
+PAGE = """The engine is <!--n:speed.ratio-->2.65×<!--/n--> faster, in a run
+of <!--n:speed.time-->12.5 s<!--/n-->; a plain 3 stays as it is.
 """
 
 
@@ -47,4 +47,4 @@ def test_an_unknown_datum_is_caught(tmp_path: Path) -> None:
 
 
 def test_notebooks_show_the_number_without_the_marker() -> None:
-    assert numbers.unmarked(PAGE).startswith("The engine is 2.65× faster, in\n12.5 s;")
+    assert numbers.unmarked(PAGE).startswith("The engine is 2.65× faster, in a run\nof 12.5 s;")

@@ -47,4 +47,6 @@ def test_an_unknown_datum_is_caught(tmp_path: Path) -> None:
 
 
 def test_notebooks_show_the_number_without_the_marker() -> None:
-    assert numbers.unmarked(PAGE).startswith("The engine is 2.65× faster, in a run\nof 12.5 s;")
+    assert numbers.unmarked(PAGE).startswith(
+        "The engine is 2.65× faster, in a run\nof 12.5 s;"
+    )

@@ -244,17 +244,17 @@ def numpy_vs_torch(
 # ~/~ begin <<docs/figures.md#figures-computational-graph>>[init]
 # name: (x, y, label, kind); kind picks the fill: data, parameter or computed value.
 GRAPH_NODES = {
-    "X": (0.0, 0.0, "$X$", "data"),
+    "X": (0.0, 0.0, "$x$", "data"),
     "W1": (2.6, 2.1, "$W^{[1]}$", "parameter"),
     "b1": (2.6, -2.1, "$b^{[1]}$", "parameter"),
-    "Z1": (2.6, 0.0, "$Z^{[1]}$", "value"),
-    "A1": (5.4, 0.0, "$A^{[1]}$", "value"),
+    "Z1": (2.6, 0.0, "$z^{[1]}$", "value"),
+    "A1": (5.4, 0.0, "$a^{[1]}$", "value"),
     "W2": (8.2, 2.1, "$W^{[2]}$", "parameter"),
     "b2": (8.2, -2.1, "$b^{[2]}$", "parameter"),
-    "Z2": (8.2, 0.0, "$Z^{[2]}$", "value"),
-    "A2": (11.0, 0.0, "$A^{[2]}$", "value"),
-    "Y": (13.6, 2.1, "$Y$", "data"),
-    "L": (13.6, 0.0, r"$\mathcal{L}$", "value"),
+    "Z2": (8.2, 0.0, "$z^{[2]}$", "value"),
+    "A2": (11.0, 0.0, "$a^{[2]}$", "value"),
+    "Y": (13.6, 2.1, r"$\chi$", "data"),
+    "L": (13.6, 0.0, r"$\ell$", "value"),
 }
 GRAPH_FORWARD = (
     ("X", "Z1"),
@@ -268,35 +268,28 @@ GRAPH_FORWARD = (
     ("A2", "L"),
     ("Y", "L"),
 )
-# (from, to, local derivative); the dot stands for the gradient arriving along the arrow.
+# (from, to, local derivative): what the forward step does to the gradient that arrives
+# along the arrow, written as a dot.
 GRAPH_BACKWARD = (
-    ("L", "A2", r"$-Y \oslash A^{[2]}$"),
-    ("A2", "Z2", r"$\mathrm{diag}(a) - a a^{\top}$"),
-    ("Z2", "A1", r"$W^{[2]\top}\,\cdot$"),
-    ("A1", "Z1", r"$\cdot \odot g'(Z^{[1]})$"),
-    ("Z2", "W2", r"$\frac{1}{m}\,\cdot\, A^{[1]\top}$"),
-    ("Z2", "b2", r"$\frac{1}{m} \sum_j \cdot$"),
-    ("Z1", "W1", r"$\frac{1}{m}\,\cdot\, X^{\top}$"),
-    ("Z1", "b1", r"$\frac{1}{m} \sum_j \cdot$"),
+    ("L", "A2", r"$\cdot\,(-\chi \oslash a^{[2]})$"),
+    ("A2", "Z2", r"$J^{\top} \cdot$"),
+    ("Z2", "A1", r"$W^{[2]\top} \cdot$"),
+    ("A1", "Z1", r"$\cdot \odot g'(z^{[1]})$"),
+    ("Z2", "W2", r"$\cdot\; a^{[1]\top}$"),
+    ("Z2", "b2", r"$\cdot$ as is"),
+    ("Z1", "W1", r"$\cdot\; x^{\top}$"),
+    ("Z1", "b1", r"$\cdot$ as is"),
 )
-GRAPH_GRADIENTS = {
-    "Z1": "$dZ^{[1]}$",
-    "A1": "$dA^{[1]}$",
-    "Z2": "$dZ^{[2]} = A^{[2]} - Y$",
-    "W1": "$dW^{[1]}$",
-    "b1": "$db^{[1]}$",
-    "W2": "$dW^{[2]}$",
-    "b2": "$db^{[2]}$",
-}
+GRAPH_FONT_SIZE = 14  # points: at the page's width, the size of the caption's text
+GRAPH_NODE_FONT_SIZE = 16
 
 
 def computational_graph() -> Figure:
-    """Draw the network as a computational graph, forward and backward.
+    """Draw one example through the network as a computational graph, forward and back.
 
     Nodes are ``GRAPH_NODES``; black arrows (``GRAPH_FORWARD``) compute values, orange
-    arrows (``GRAPH_BACKWARD``) carry gradients back, labelled with the local derivative
-    that each applies to the gradient arriving along it; ``GRAPH_GRADIENTS`` names the
-    gradient that each node receives.
+    arrows (``GRAPH_BACKWARD``) carry the gradient back, labelled with the local
+    derivative that each applies to the gradient arriving along it.
 
     Returns:
         The figure, one axes without frame.
@@ -304,19 +297,26 @@ def computational_graph() -> Figure:
     fill = {"data": "0.88", "parameter": "#c5cae9", "value": "white"}
     offset = 0.17  # forward and backward arrows run side by side, this far apart
     with book_style():
-        figure = Figure(figsize=(9.6, 4.0), layout="constrained")
+        figure = Figure(figsize=(7.6, 4.1), layout="constrained")
         ax = figure.subplots()
         ax.set_axis_off()
         ax.set_xlim(-0.6, 14.3)
-        ax.set_ylim(-2.75, 2.75)
+        ax.set_ylim(-2.9, 2.6)
         for x, y, label, kind in GRAPH_NODES.values():
             box = {
-                "boxstyle": "round,pad=0.35",
+                "boxstyle": "round,pad=0.3",
                 "facecolor": fill[kind],
                 "edgecolor": "0.15",
             }
             ax.text(
-                x, y, label, ha="center", va="center", fontsize=13, zorder=3, bbox=box
+                x,
+                y,
+                label,
+                ha="center",
+                va="center",
+                fontsize=GRAPH_NODE_FONT_SIZE,
+                zorder=3,
+                bbox=box,
             )
 
         def arrow(start: str, end: str, color: str, shift: float) -> tuple[float, float]:
@@ -327,11 +327,11 @@ def computational_graph() -> Figure:
                 (x0 + dx, y0 + dy),
                 (x1 + dx, y1 + dy),
                 arrowstyle="-|>",
-                mutation_scale=13,
+                mutation_scale=14,
                 color=color,
-                linewidth=1.3,
-                shrinkA=20,
-                shrinkB=20,
+                linewidth=1.4,
+                shrinkA=19,
+                shrinkB=19,
                 zorder=2,
             )
             ax.add_patch(patch)
@@ -342,46 +342,60 @@ def computational_graph() -> Figure:
         for start, end, label in GRAPH_BACKWARD:
             x, y = arrow(start, end, BACKWARD_COLOR, -offset)
             if GRAPH_NODES[start][1] == GRAPH_NODES[end][1]:
-                ax.text(x, y - 0.22, label, color=BACKWARD_COLOR, ha="center", va="top")
+                ax.text(
+                    x,
+                    y - 0.2,
+                    label,
+                    color=BACKWARD_COLOR,
+                    ha="center",
+                    va="top",
+                    fontsize=GRAPH_FONT_SIZE,
+                )
             else:
-                ax.text(x - 0.2, y, label, color=BACKWARD_COLOR, ha="right", va="center")
-        for name, label in GRAPH_GRADIENTS.items():
-            x, y = GRAPH_NODES[name][:2]
-            if y == 0:
-                ax.text(x + 0.45, y + 0.45, label, color=BACKWARD_COLOR, va="bottom")
-            else:
-                ax.text(x + 0.65, y, label, color=BACKWARD_COLOR, va="center")
-        backward = (
-            "backward: apply the local derivative "
-            r"to the arriving gradient ($\cdot$)"
-        )
+                ax.text(
+                    x - 0.15,
+                    y,
+                    label,
+                    color=BACKWARD_COLOR,
+                    ha="right",
+                    va="center",
+                    fontsize=GRAPH_FONT_SIZE,
+                )
         legend = [
-            Line2D([], [], color="0.15", label="forward: compute the value"),
-            Line2D([], [], color=BACKWARD_COLOR, label=backward),
+            Line2D([], [], color="0.15", label="forward: compute a value"),
+            Line2D(
+                [],
+                [],
+                color=BACKWARD_COLOR,
+                label=r"backward: pass the gradient ($\cdot$) on",
+            ),
         ]
         ax.legend(
             handles=legend,
             loc="lower center",
-            bbox_to_anchor=(0.5, -0.08),
+            bbox_to_anchor=(0.5, -0.06),
             ncols=2,
-            fontsize=9,
+            fontsize=GRAPH_FONT_SIZE - 1,
+            handlelength=1.5,
+            columnspacing=1.2,
         )
     return figure
 # ~/~ end
 
 # ~/~ begin <<docs/figures.md#figures-output-error>>[init]
 def output_error(images: np.ndarray, labels: np.ndarray, A2: np.ndarray) -> Figure:
-    """Draw, for a few examples, the predicted probabilities and minus the output error.
+    r"""Draw, for a few examples, the predicted probabilities and minus the output error.
 
     Args:
-        images: The examples as images, shape ``(r, 28, 28)``, uint8 (0 background).
-        labels: Their labels $y$, shape ``(r,)``, integers ``0 .. k - 1``.
-        A2: The network's probabilities for them, shape ``(k, r)``, float, one column per
+        images: The examples as images, shape ``(rows, 28, 28)``, uint8 (0 background).
+        labels: Their labels $y$, one per image, integers ``0 .. k - 1``.
+        A2: The network's probabilities for them, shape ``(k, rows)``, float, one column per
             example.
 
     Returns:
         The figure: one row per example with the image, the bars of $a_c$, and the bars of
-            $-dZ^{[2]}_c = y_c - a_c$, the true class in indigo.
+            $-dZ^{[2]}_c = \chi_c - a_c$ ($\chi$ the one-hot label), the true class in
+            indigo.
     """
     labels = np.asarray(labels)
     A2 = np.asarray(A2)
@@ -408,7 +422,7 @@ def output_error(images: np.ndarray, labels: np.ndarray, A2: np.ndarray) -> Figu
             push_ax.axhline(0, color="0.2", linewidth=0.8)
             push_ax.set_ylim(-1, 1)
             push_ax.set_xticks(classes)
-            push_ax.set_ylabel(r"$-dZ^{[2]}_{c} = y_c - a_c$")
+            push_ax.set_ylabel(r"$-dZ^{[2]}_{c} = \chi_c - a_c$")
             for c in classes:
                 if abs(push[c]) >= 0.05:
                     up = push[c] > 0

@@ -49,6 +49,11 @@ class Problem:
     expected: str | None  # None: no such datum
 
     def __str__(self) -> str:
+        if self.key == "(line start)":
+            return (
+                f"{self.page}:{self.line}: a marked number starts the line, which ends the "
+                "paragraph in Markdown: rewrap so that a word comes first"
+            )
         if self.expected is None:
             return f"{self.page}:{self.line}: {self.key} is not in docs/generated/ (shown: {self.shown!r})"
         return (
@@ -85,11 +90,21 @@ def write_numbers(name: str, values: dict[str, str], folder: Path = GENERATED) -
     return path
 
 
+LINE_START_RE = re.compile(r"^[ \t]*<!--n:", re.M)
+
+
 def problems_in(
     text: str, numbers: dict[str, str], page: str = "<page>"
 ) -> list[Problem]:
-    """The marked numbers of ``text`` that differ from ``numbers`` or are unknown."""
+    """The marked numbers of ``text`` that differ from ``numbers`` or are unknown, and those
+    that start a line: Markdown reads a line that starts with ``<!--`` as the start of an
+    HTML block, which ends the paragraph there (rewrap the line so that a word comes
+    first)."""
     found = []
+    for match in LINE_START_RE.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        shown = text[match.start() :].split("\n")[0]
+        found.append(Problem(page, line, "(line start)", shown, ""))
     for match in MARKER_RE.finditer(text):
         key, shown = match["key"], match["text"]
         expected = numbers.get(key)

@@ -65,6 +65,12 @@ JOBS = (
         timed=True,
     ),
     Job(
+        "backprop-cost",
+        ("benchmarks/backprop_cost.py",),
+        "docs/generated/backprop-cost.json (chapter 5: backward pass against finite differences)",
+        timed=True,
+    ),
+    Job(
         "data-loading",
         ("benchmarks/data_loading.py",),
         "docs/generated/data-loading.md and .json (the MNIST appendix)",

@@ -1,7 +1,8 @@
-# ~/~ begin <<docs/backward.md#mnist_math/backward.py>>[init]
+# ~/~ begin <<docs/engineering.md#mnist_math/backward.py>>[init]
 """Backward propagation: the gradients of the loss, derived by hand.
 
-Tangled from the book's chapter "5. Backward propagation" (docs/backward.md).
+Tangled from the book's chapter "5. Backward propagation" (docs/backward.md); the imports,
+the docstring and the argument checks come from the Engineering notes appendix.
 """
 
 import numpy as np
@@ -26,6 +27,7 @@ def backward_prop(
     *,
     validate: bool = True,
 ) -> dict[str, np.ndarray]:
+    # ~/~ begin <<docs/engineering.md#backward-prop-docstring>>[init]
     r"""Gradients of the cross-entropy loss with respect to every layer, by hand.
 
     Implements [dZ2][eq-dz2], [dW2][eq-dw2], [db2][eq-db2], [dA1][eq-da1], [dZ1][eq-dz1],
@@ -42,9 +44,10 @@ def backward_prop(
     \end{aligned}
     $$
 
-    ``dZ2``, ``dA1`` and ``dZ1`` are gradients of the summed loss $m\mathcal{L}$; ``dW``
-    and ``db`` carry the $1/m$ and are gradients of the mean loss $\mathcal{L}$ (the seed's
-    convention, [chapter 5][the-convention-first]).
+    Column $j$ of ``dZ2``, ``dA1`` and ``dZ1`` is example $j$'s own gradient, without a
+    $1/m$ (together, the gradient of the summed loss $m\mathcal{L}$); ``dW`` and ``db`` add
+    up the examples and take the $1/m$ of the mean loss $\mathcal{L}$
+    ([chapter 5][from-one-example-to-the-batch]).
 
     Args:
         params: ``W1`` (h, n), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1), floats of one
@@ -66,12 +69,15 @@ def backward_prop(
             empty, a label is out of range, or the cache lacks an entry or does not
             belong to ``X``.
     """
+    # ~/~ end
+    # ~/~ begin <<docs/engineering.md#backward-prop-checks>>[init]
     if validate:
         params = check_params(params)
         X = check_matrix("X", X, rows=params["W1"].shape[1])
         check_same_dtype("X", X, params["W1"].dtype)
         Y = check_labels("Y", Y, n_classes=params["W2"].shape[0], m=X.shape[1])
         check_cache(cache, params, X.shape[1])
+    # ~/~ end
     m = X.shape[1]
     A1 = cache["A1"]
     A2 = cache["A2"]

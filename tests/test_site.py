@@ -310,6 +310,59 @@ def test_every_page_reads_offline(chromium, built_site: Path):
 
 
 # --------------------------------------------------------------------------
+# Figures whose text must read at the page's width
+
+# (page, image file, the figure function's font size of its smallest label, in points)
+READABLE_FIGURES = [("backward", "computational-graph.png", "GRAPH_FONT_SIZE")]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page_name, image, font", READABLE_FIGURES)
+def test_figure_labels_are_as_large_as_the_caption(
+    chromium, built_site: Path, page_name: str, image: str, font: str
+):
+    r"""The figure's smallest label, scaled as the page shows the PNG, is at least the size
+    of the caption's text: points x DPI / 72 pixels in the PNG, times the shown width over
+    the PNG's own width, against the caption's CSS font size."""
+    from booktools import figures
+
+    with SiteServer(built_site) as server:
+        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+        context.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if route.request.url.startswith(server.origin)
+                else route.abort()
+            ),
+        )
+        page = context.new_page()
+        try:
+            page.goto(f"{server.origin}/{page_name}/", wait_until="load")
+            facts = page.evaluate(
+                """(image) => {
+                    const img = document.querySelector(`img[src$="${image}"]`);
+                    if (!img) return null;
+                    const caption = img.closest("figure").querySelector("figcaption");
+                    return {
+                        shown: img.getBoundingClientRect().width,
+                        natural: img.naturalWidth,
+                        caption: parseFloat(getComputedStyle(caption).fontSize),
+                    };
+                }""",
+                image,
+            )
+        finally:
+            context.close()
+    assert facts is not None, f"{page_name}: no figure shows {image}"
+    label = getattr(figures, font) * figures.DPI / 72 * facts["shown"] / facts["natural"]
+    assert label >= facts["caption"], (
+        f"{page_name}: the labels of {image} are shown {label:.1f} px high, smaller than "
+        f"the caption's {facts['caption']:.1f} px: enlarge them or narrow the figure"
+    )
+
+
+# --------------------------------------------------------------------------
 # The checker itself: a damaged copy of the book must be reported
 
 

@@ -1,13 +1,19 @@
 """The teaching material of chapters 5 and 8 and the figures appendix.
 
 - The computational graph of chapter 5 is drawn by ``booktools.figures.computational_graph``
-  with every node and arrow the chapter describes, and the committed PNG is what the code
+  with every node and arrow the chapter describes; its backward arrows carry local
+  derivatives only (an operator on the arriving gradient, never a 1/m or a sum over the
+  examples), in letters of the size the page needs; and the committed PNG is what the code
   draws today.
 - The output-error figure draws exactly $-dZ^{[2]} = Y - A^{[2]}$.
-- The table of every gradient (chapter 5), written by the build hook from
-  booktools/registry.py, has one row per gradient of the registry, in its order, with
-  the registry's shape, code name, loss and check; and each registered shape is the shape
-  ``backward_prop`` returns.
+- The table of every gradient (chapter 5), which the chapter writes in its Markdown, is the
+  table the build hook computes from booktools/registry.py: one row per gradient of the
+  registry, in its order, with the registry's shape, code name, loss and check; and each
+  registered shape is the shape ``backward_prop`` returns.
+- Chapter 5 displays each backward formula at most twice (where it is derived, and in the
+  table), and never shows the docstring's copy.
+- The reusable rule for a linear layer (chapter 5's ``linear_backward``) returns the
+  gradients of the loss whose dZ it is fed: autograd's mean-loss dZ gives autograd's dW.
 - The figures drawn from the reference run and the numbers their alt texts state are those
   of a fresh run (slow: it trains the reference run). The trained network that chapters 5
   and 8 read, models/seed.npz, is checked against the same run by tests/test_model_io.py.
@@ -15,12 +21,14 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -28,9 +36,11 @@ import yaml
 from matplotlib.image import imread
 from matplotlib.patches import FancyArrowPatch
 
-from booktools import figures
+from booktools import figures, gradient_table
+from booktools.blocks import fences, runnable_blocks
 from booktools.registry import BACKWARD_QUANTITIES, EQUATION_CHECKS, GRADIENT_SHAPES
 from mnist_math import backward_prop, forward_prop, init_params
+from mnist_math.gradcheck import assert_close
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -50,6 +60,30 @@ def same_picture(drawn: Path, committed: Path) -> float:
 
 # ---------------------------------------------------------------------------------------
 # The computational graph
+
+
+def test_the_graph_arrows_carry_local_derivatives_only() -> None:
+    for start, end, label in figures.GRAPH_BACKWARD:
+        assert "\\cdot" in label, (
+            f"{start} -> {end}: {label} is not an operator on the arriving gradient"
+        )
+        math = " ".join(re.findall(r"\$([^$]*)\$", label))
+        assert not re.search(r"\\[td]?frac|/|\\sum|\bm\b", math), (
+            f"{start} -> {end}: {label} holds a 1/m or a sum over examples, which belong to "
+            "the mean over a batch, not to a local derivative"
+        )
+
+
+def test_the_graph_labels_are_drawn_large() -> None:
+    figure = figures.computational_graph()
+    (ax,) = figure.axes
+    labels = {label for _start, _end, label in figures.GRAPH_BACKWARD}
+    drawn = [text for text in ax.texts if text.get_text() in labels]
+    assert len(drawn) == len(figures.GRAPH_BACKWARD)
+    for text in drawn:
+        assert text.get_fontsize() >= figures.GRAPH_FONT_SIZE, text.get_text()
+    for text in ax.get_legend().get_texts():
+        assert text.get_fontsize() >= figures.GRAPH_FONT_SIZE - 1, text.get_text()
 
 
 def test_the_graph_has_every_node_and_arrow() -> None:
@@ -127,18 +161,50 @@ def mkdocs_nav() -> list:
     ]
 
 
+def written_gradient_table() -> str:
+    table = gradient_table.written_table(
+        (DOCS / "backward.md").read_text(encoding="utf-8")
+    )
+    assert table, "docs/backward.md writes the table between the gradient-table markers"
+    return table
+
+
 @pytest.fixture(scope="module")
 def gradient_rows() -> list[list[str]]:
-    hook = load_hook()
-    hook.on_files(None, {"nav": mkdocs_nav(), "docs_dir": str(DOCS)})
-    table = hook._gradient_table("backward.md")
-    rows = [line for line in table.splitlines() if line.startswith("| [(")]
+    """The rows of the table as chapter 5 writes it (and the notebook shows it)."""
+    rows = [
+        line for line in written_gradient_table().splitlines() if line.startswith("| [(")
+    ]
     return [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows]
 
 
-def test_backward_chapter_holds_the_table() -> None:
-    lines = (DOCS / "backward.md").read_text(encoding="utf-8").splitlines()
-    assert "<!-- gradient-table -->" in [line.strip() for line in lines]
+def test_backward_chapter_writes_the_registry_table() -> None:
+    hook = load_hook()
+    hook.on_files(None, {"nav": mkdocs_nav(), "docs_dir": str(DOCS)})
+    expected = hook._gradient_table("backward.md").strip()
+    assert written_gradient_table() == expected, (
+        "the table of every gradient in docs/backward.md is not the registry's: run "
+        "`python -m booktools.gradient_table --update`"
+    )
+
+
+def test_the_build_warns_about_a_stale_table(caplog) -> None:
+    hook = load_hook()
+    hook.on_files(None, {"nav": mkdocs_nav(), "docs_dir": str(DOCS)})
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="backward.md"))
+    text = (DOCS / "backward.md").read_text(encoding="utf-8")
+    stale = text.replace("`dW2`<br>$(k, h)$", "`dW2`<br>$(h, k)$", 1)
+    assert stale != text, "the damage must apply"
+    with caplog.at_level("WARNING"):
+        hook.on_page_markdown(text, page, None, None)
+    assert "table of every gradient" not in caplog.text
+    with caplog.at_level("WARNING"):
+        hook.on_page_markdown(stale, page, None, None)
+    assert "table of every gradient differs" in caplog.text, (
+        "a stale table is a warning (a strict-build failure)"
+    )
+    with pytest.raises(ValueError):
+        gradient_table.written_table(text.replace("<!-- /gradient-table -->", "", 1))
 
 
 def test_gradient_table_rows_match_the_registry(gradient_rows: list[list[str]]) -> None:
@@ -302,3 +368,128 @@ def test_figures_out_naming_a_file_leaves_nothing_behind(tmp_path: Path) -> None
     assert sorted(path.name for path in tmp_path.iterdir()) == ["taken"], (
         "nothing created"
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Chapter 5: each backward formula displayed at most twice
+
+
+def normalised_tex(text: str) -> str:
+    """TeX without the spellings that leave a formula unchanged.
+
+    Spaces, thin spaces, alignment marks, ``\\displaystyle``/``\\textstyle``, delimiter
+    sizes, ``\\tfrac``/``\\dfrac`` for ``\\frac``, ``^{\\top}`` for ``^\\top``, and the bounds
+    of a sum over the examples (``\\sum_{j=1}^{m}``, ``\\sum_{j}`` and ``\\sum_j`` alike).
+    """
+    text = re.sub(
+        r"\\(?:displaystyle|textstyle|left|right|[bB]igg?[lr]?)(?![A-Za-z])", "", text
+    )
+    text = re.sub(r"\\[,;:! ]", "", text)
+    text = text.replace("&", "")
+    text = re.sub(r"\\[td]frac", r"\\frac", text)
+    text = re.sub(r"\s+", "", text)
+    text = text.replace(r"^{\top}", r"^\top")
+    return re.sub(r"\\sum_\{?j(?:=1)?\}?(?:\^\{?m\}?)?", r"\\sum_j", text)
+
+
+def backward_formulas(chapter: str) -> dict[str, str]:
+    """``{equation: its normalised formula}`` for the gradients chapter 5 labels."""
+    formulas = {}
+    blocks = re.findall(r"^\$\$\n(.*?)^\$\$$", chapter, re.S | re.M)
+    for equation in BACKWARD_QUANTITIES:
+        labelled = [block for block in blocks if f"\\label{{{equation}}}" in block]
+        assert len(labelled) == 1, f"{equation} is labelled once in docs/backward.md"
+        tex = labelled[0].replace(f"\\label{{{equation}}}", "").split("\\qquad")[0]
+        formulas[equation] = normalised_tex(tex.strip().rstrip(","))
+    return formulas
+
+
+def displayed_too_often(chapter: str, most: int = 2) -> dict[str, int]:
+    """The backward formulas that ``chapter`` shows more than ``most`` times (in display
+    or inline math, tables or code), with their counts."""
+    text = normalised_tex(chapter)
+    counts = {
+        equation: text.count(formula)
+        for equation, formula in backward_formulas(chapter).items()
+    }
+    return {equation: count for equation, count in counts.items() if count > most}
+
+
+def test_chapter_5_displays_each_backward_formula_at_most_twice() -> None:
+    chapter = (DOCS / "backward.md").read_text(encoding="utf-8")
+    too_often = displayed_too_often(chapter)
+    assert not too_often, (
+        f"docs/backward.md displays these backward formulas more than twice (where they "
+        f"are derived and in the table of every gradient): {too_often}"
+    )
+    shown_here = [fence.info for fence in fences(DOCS / "backward.md")]
+    assert not any("#backward-prop-docstring" in info for info in shown_here), (
+        "the docstring's copy of the formulas is defined on an appendix page"
+    )
+
+
+def test_a_third_copy_of_a_formula_is_caught() -> None:
+    """The docstring's copy, in its own spelling (aligned, \\tfrac, \\textstyle\\sum_j),
+    pasted into the chapter, is counted as a third display of every formula."""
+    chapter = (DOCS / "backward.md").read_text(encoding="utf-8")
+    appendix = (DOCS / "engineering.md").read_text(encoding="utf-8")
+    (docstring,) = [
+        fence.body
+        for fence in fences(DOCS / "engineering.md")
+        if "#backward-prop-docstring" in fence.info
+    ]
+    assert "$$" in docstring and appendix
+    damaged = chapter + "\n```python\n" + docstring + "\n```\n"
+    assert set(displayed_too_often(damaged)) == set(BACKWARD_QUANTITIES)
+
+
+# ---------------------------------------------------------------------------------------
+# Chapter 5: the rule for a linear layer is right for the dZ it is fed
+
+
+def chapter_function(page: str, name: str):
+    """The function ``name`` that a runnable block of docs/<page> defines, run on its own."""
+    for block in runnable_blocks(DOCS / page):
+        for node in ast.parse(block.code).body:
+            if isinstance(node, ast.FunctionDef) and node.name == name:
+                module = ast.Module(body=[node], type_ignores=[])
+                namespace: dict[str, object] = {"np": np}
+                exec(compile(module, f"docs/{page}:{block.line}", "exec"), namespace)
+                return namespace[name]
+    raise AssertionError(f"docs/{page} defines no function {name}")
+
+
+@pytest.mark.parametrize("n, h, k, m", [(7, 5, 3, 13), (784, 10, 10, 64), (7, 5, 3, 1)])
+def test_linear_backward_fed_autograds_mean_loss_dz(
+    n: int, h: int, k: int, m: int
+) -> None:
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    linear_backward = chapter_function("backward.md", "linear_backward")
+    rng = np.random.default_rng(m)
+    params = init_params(n, h, k, seed=m)
+    X = rng.uniform(0.0, 1.0, size=(n, m))
+    Y = rng.integers(0, k, size=m)
+    leaves = {
+        name: torch.tensor(value, requires_grad=True) for name, value in params.items()
+    }
+    Z1 = leaves["W1"] @ torch.tensor(X) + leaves["b1"]
+    Z1.retain_grad()
+    A1 = torch.relu(Z1)
+    A1.retain_grad()
+    Z2 = leaves["W2"] @ A1 + leaves["b2"]
+    Z2.retain_grad()
+    F.cross_entropy(Z2.T, torch.tensor(Y)).backward()  # the mean loss
+    dW2, db2, dA1 = linear_backward(Z2.grad.numpy(), A1.detach().numpy(), params["W2"])
+    assert_close("dW2 from autograd's dZ2", dW2, leaves["W2"].grad.numpy())
+    assert_close("db2 from autograd's dZ2", db2, leaves["b2"].grad.numpy())
+    assert_close("dA1 from autograd's dZ2", dA1, A1.grad.numpy())
+    dW1, db1, _ = linear_backward(Z1.grad.numpy(), X, params["W1"])
+    assert_close("dW1 from autograd's dZ1", dW1, leaves["W1"].grad.numpy())
+    assert_close("db1 from autograd's dZ1", db1, leaves["b1"].grad.numpy())
+    # Fed the seed's per-example dZ2, the same rule gives the summed loss: m times the mean.
+    cache = forward_prop(params, X)
+    grads = backward_prop(params, cache, X, Y)
+    dW2_summed, _, dA1_summed = linear_backward(grads["dZ2"], cache["A1"], params["W2"])
+    assert_close("dW2 from the seed's dZ2, / m", dW2_summed / m, grads["dW2"])
+    assert_close("dA1 from the seed's dZ2", dA1_summed, grads["dA1"])

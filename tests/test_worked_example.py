@@ -10,7 +10,7 @@ three ways:
 - **every result is the library's and autograd's**: the inputs ($X$, $y$, the parameters)
   are read from the chapter, the forward and backward pass are recomputed with
   ``forward_prop``/``backward_prop`` and, independently, with torch autograd; the last part
-  of each chain whose left-hand side names a quantity (``Z^{[1]}``, ``dW^{[2]}_{11}``,
+  of each chain whose left-hand side names a quantity (``Z^{[1]}``, ``dW^{[2]}_{00}``,
   ``\\mathcal{L}``) must be that quantity rounded to 4 decimals, exactly;
 - **no copied matrix has a typo**: a matrix of plain numbers that repeats a quantity inside a
   chain (``dZ^{[2]}`` inside the chain of ``dW^{[2]}``) must be that quantity's rounding,
@@ -268,7 +268,10 @@ class Chain:
 
 
 def quantity_name(tex: str) -> str | None:
-    """``"dW2"`` for ``dW^{[2]}``, ``"Z1[0,0]"`` for ``Z^{[1]}_{11}``, inputs and the loss."""
+    """``"dW2"`` for ``dW^{[2]}``, ``"Z1[0,1]"`` for ``Z^{[1]}_{01}``, inputs and the loss.
+
+    The chapter counts every index from 0, as NumPy does: ``Z^{[1]}_{01}`` is ``Z1[0, 1]``.
+    """
     tex = tex.strip()
     simple = {"X": "X", "y": "y", "Y": "Y", r"\mathcal{L}": "loss"}
     if tex in simple:
@@ -279,7 +282,7 @@ def quantity_name(tex: str) -> str | None:
     d, letter, layer, row, column = m.groups()
     name = f"{d}{letter}{layer}"
     if row is not None:
-        name += f"[{int(row) - 1},{int(column) - 1}]"
+        name += f"[{int(row)},{int(column)}]"
     return name
 
 
@@ -513,7 +516,7 @@ def test_the_reader_knows_the_chapters_math() -> None:
     assert float(Parser(r"1 \cdot 1 + (-1) \cdot 2 + 0.5").evaluate().value) == -0.5
     with pytest.raises(NotNumeric):
         Parser(r"W^{[1]} X + b^{[1]}").evaluate()
-    assert quantity_name(r"dW^{[2]}_{11}") == "dW2[0,0]"
+    assert quantity_name(r"dW^{[2]}_{01}") == "dW2[0,1]"
     assert quantity_name(r"\mathcal{L}") == "loss"
 
 
@@ -631,16 +634,16 @@ def test_the_code_prints_what_the_page_shows(
     [
         # a typo in a result (dA1)
         (
-            "= \\begin{pmatrix} 0.7033 & -0.5149 \\\\ 0.1593 & 1.3733 \\end{pmatrix}\n",
-            "= \\begin{pmatrix} 0.7034 & -0.5149 \\\\ 0.1593 & 1.3733 \\end{pmatrix}\n",
+            "= \\begin{pmatrix} 0.3315 & 0.6914 \\\\ -0.1220 & 0.8457 \\end{pmatrix}\n",
+            "= \\begin{pmatrix} 0.3316 & 0.6914 \\\\ -0.1220 & 0.8457 \\end{pmatrix}\n",
             "result",
         ),
         # a hand computation that does not add up
-        ("(-1) \\cdot 2 + 0.5 = -0.5", "(-1) \\cdot 2 + 0.5 = -1.5", "chain"),
+        ("1 \\cdot 1 + 0 = -0.5", "1 \\cdot 1 + 0 = -1.5", "chain"),
         # a repeated matrix with a typo in its last digit (dZ2 inside the chain of dW2)
         (
-            "\\frac{1}{2} \\begin{pmatrix} 0.0347 & -0.7130",
-            "\\frac{1}{2} \\begin{pmatrix} 0.0348 & -0.7130",
+            "\\frac{1}{2} \\begin{pmatrix} 0.1220 & -0.8457",
+            "\\frac{1}{2} \\begin{pmatrix} 0.1221 & -0.8457",
             "copy",
         ),
         # a quantity left out
@@ -661,3 +664,93 @@ def test_checker_catches(
         "missing": lambda: missing_quantities(damaged),
     }[check]()
     assert problems, f"the {check} check missed a damage: {old!r} -> {new!r}"
+
+
+# ---------------------------------------------------------------------------------------
+# The classic slips: each must change a number the page prints
+
+SLIPS = {
+    # name: what the slip writes instead of the book's line
+    "dW2 without the transpose of A1": "dW2 = 1 / m * (dZ2 @ A1)",
+    "dW2 transposed": "dW2 = 1 / m * (A1 @ dZ2.T)",
+    "dW1 without the transpose of X": "dW1 = 1 / m * (dZ1 @ X)",
+    "dW1 transposed": "dW1 = 1 / m * (X @ dZ1.T)",
+    "dA1 without the transpose of W2": "dA1 = W2 @ dZ2",
+    "lost 1/m": "dW = dZ @ A_prev.T, db = sum(dZ)",
+    "ReLU mask at 0 (>=)": "dZ1 = dA1 * (Z1 >= 0)",
+    "sign of dZ2": "dZ2 = Y - A2",
+    "db2 summed over the examples' axis": "db2 = 1 / m * np.sum(dZ2, axis=0, keepdims=True)",
+    "db1 summed over the examples' axis": "db1 = 1 / m * np.sum(dZ1, axis=0, keepdims=True)",
+}
+
+
+def backward_with(
+    inputs: dict[str, np.ndarray], slip: str | None
+) -> dict[str, np.ndarray]:
+    """The page's quantities computed from its inputs, with one slip planted (or none).
+
+    The forward pass is the library's; the backward pass is chapter 5's seven lines,
+    written out here so that one of them can be replaced by ``SLIPS[slip]``.
+    """
+    params = {name: inputs[name] for name in ("W1", "b1", "W2", "b2")}
+    X = inputs["X"]
+    labels = inputs["y"].reshape(-1).astype(np.int64)
+    cache = forward_prop(params, X)
+    Z1, A1, A2 = cache["Z1"], cache["A1"], cache["A2"]
+    Y = one_hot(labels, params["W2"].shape[0])
+    m = X.shape[1]
+    scale = 1.0 if slip == "lost 1/m" else 1 / m
+    dZ2 = Y - A2 if slip == "sign of dZ2" else A2 - Y
+    if slip == "dW2 without the transpose of A1":
+        dW2 = scale * (dZ2 @ A1)
+    elif slip == "dW2 transposed":
+        dW2 = scale * (A1 @ dZ2.T)
+    else:
+        dW2 = scale * (dZ2 @ A1.T)
+    bias_axis2 = 0 if slip == "db2 summed over the examples' axis" else 1
+    db2 = scale * np.sum(dZ2, axis=bias_axis2, keepdims=True)
+    if slip == "dA1 without the transpose of W2":
+        dA1 = params["W2"] @ dZ2
+    else:
+        dA1 = params["W2"].T @ dZ2
+    mask = Z1 >= 0 if slip == "ReLU mask at 0 (>=)" else Z1 > 0
+    dZ1 = dA1 * mask
+    if slip == "dW1 without the transpose of X":
+        dW1 = scale * (dZ1 @ X)
+    elif slip == "dW1 transposed":
+        dW1 = scale * (X @ dZ1.T)
+    else:
+        dW1 = scale * (dZ1 @ X.T)
+    bias_axis1 = 0 if slip == "db1 summed over the examples' axis" else 1
+    db1 = scale * np.sum(dZ1, axis=bias_axis1, keepdims=True)
+    values = {**inputs, **cache, "Y": Y}
+    values["loss"] = np.float64(cross_entropy(A2, labels))
+    values.update(dZ2=dZ2, dW2=dW2, db2=db2, dA1=dA1, dZ1=dZ1, dW1=dW1, db1=db1)
+    return values
+
+
+def test_the_slip_free_backward_is_the_library(
+    page: list[Chain], values: dict[str, np.ndarray]
+) -> None:
+    """The control: without a slip, the written-out backward pass is ``backward_prop``,
+    and the page agrees with it (so a slip's disagreement is the slip's doing)."""
+    planted = backward_with(shown_inputs(page), None)
+    for name in QUANTITIES:
+        assert_close(f"slip-free {name}", planted[name], np.asarray(values[name]))
+    assert not result_problems(page, planted)
+
+
+@pytest.mark.parametrize("slip", list(SLIPS))
+def test_every_classic_slip_changes_a_printed_number(
+    page: list[Chain], slip: str
+) -> None:
+    try:
+        slipped = backward_with(shown_inputs(page), slip)
+    except ValueError as error:  # NumPy refuses the product: the reader sees it at once
+        assert "mismatch" in str(error) or "shapes" in str(error), error
+        return
+    problems = result_problems(page, slipped)
+    assert problems, (
+        f"the slip {slip!r} ({SLIPS[slip]}) reproduces every number of "
+        "docs/worked-example.md: choose numbers that catch it"
+    )

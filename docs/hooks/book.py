@@ -9,9 +9,10 @@ What it does, in build order:
 2. ``on_page_markdown``: gives each labelled equation an anchor (``#eq-name``),
    a number ``(chapter.k)``, and a line naming the function that implements it
    and the test that checks it; expands ``<!-- equation-checks -->`` into the
-   table of the verification chapter and ``<!-- gradient-table -->`` into chapter 5's
-   table of every gradient (formula, shape, code name, loss, check), both from the
-   registry of checks (booktools/registry.py).
+   table of the verification chapter, from the registry of checks
+   (booktools/registry.py); checks that the table of every gradient which chapter 5 writes
+   between ``<!-- gradient-table -->`` and ``<!-- /gradient-table -->`` (formula, shape,
+   code name, loss, check) is what the registry gives (booktools/gradient_table.py).
 3. ``on_page_content``: typesets all math with KaTeX at build time (a pinned npm
    package driven by one long-lived ``node`` process), so pages carry no math
    JavaScript and read offline; a TeX error is a warning, which fails
@@ -54,6 +55,7 @@ log = logging.getLogger("mkdocs.hooks.book")
 ROOT = Path(__file__).resolve().parents[2]
 # MkDocs loads a hook from its path: the book's tooling is imported from the repository root.
 sys.path.insert(0, str(ROOT))
+from booktools import gradient_table as book_gradient_table  # noqa: E402
 from booktools import notebooks as book_notebooks  # noqa: E402
 from booktools import numbers as book_numbers  # noqa: E402
 from booktools import registry  # noqa: E402
@@ -396,8 +398,18 @@ def on_page_markdown(markdown, page, config, files):
     markdown = "\n".join(lines) + "\n"
     if "<!-- equation-checks -->" in markdown:
         markdown = markdown.replace("<!-- equation-checks -->", _checks_table(page_uri))
-    if "<!-- gradient-table -->" in markdown:
-        markdown = markdown.replace("<!-- gradient-table -->", _gradient_table(page_uri))
+    # The chapter writes the table of every gradient itself (Markdown and notebook readers
+    # see it too); it must be the one the registry gives.
+    try:
+        written = book_gradient_table.written_table(markdown)
+    except ValueError as error:
+        log.warning(f"{page_uri}: {error}")
+        written = None
+    if written is not None and written != _gradient_table(page_uri).strip():
+        log.warning(
+            f"{page_uri}: the table of every gradient differs from the registry's "
+            "(booktools/registry.py): run `python -m booktools.gradient_table --update`"
+        )
     # A measured number in the prose must be its datum in docs/generated/ (booktools/numbers.py).
     for problem in book_numbers.problems_in(markdown, BOOK.numbers, page_uri):
         log.warning(str(problem))

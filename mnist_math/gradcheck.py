@@ -88,7 +88,7 @@ def numerical_gradient(
 
     $$
     \frac{\partial f}{\partial \theta_i}
-    \approx \frac{f(\theta + \varepsilon e_i) - f(\theta - \varepsilon e_i)}{2\varepsilon}
+    \approx \frac{f(\theta_i + \varepsilon) - f(\theta_i - \varepsilon)}{2\varepsilon}
     $$
 
     Each entry of ``x`` is moved in place and restored before the next one (also if ``f``

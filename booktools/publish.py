@@ -79,7 +79,7 @@ JOBS = (
     Job(
         "precision",
         ("benchmarks/precision.py",),
-        "docs/generated/precision.md (chapter 9)",
+        "docs/generated/precision.md, precision-drift.md and precision.json (chapter 9)",
         timed=True,
     ),
 )

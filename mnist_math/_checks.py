@@ -268,14 +268,17 @@ def check_count(name: str, value: object, *, at_most: int | None = None) -> int:
     """Return ``value`` after checking that it is an integer >= 1 (and <= ``at_most``).
 
     Raises:
-        ValueError: ``value`` is not an integer (or is a bool), is below 1 or above
-            ``at_most``.
+        TypeError: ``value`` is not an integer (a float, a string or a bool, say).
+        ValueError: ``value`` is below 1 or above ``at_most``.
     """
-    is_integer = _is_integer(value)
-    if at_most is None and not (is_integer and value >= 1):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if at_most is not None and not (is_integer and 1 <= value <= at_most):
-        raise ValueError(f"{name} must be an integer in 1..{at_most}, got {value!r}")
+    if at_most is None:
+        expected = f"{name} must be a positive integer, got {value!r}"
+    else:
+        expected = f"{name} must be an integer in 1..{at_most}, got {value!r}"
+    if not _is_integer(value):
+        raise TypeError(expected)
+    if value < 1 or (at_most is not None and value > at_most):
+        raise ValueError(expected)
     return int(value)
 
 
@@ -283,10 +286,14 @@ def check_seed(value: object) -> int:
     """Return ``value`` after checking that it is an integer >= 0 (a bool is refused).
 
     Raises:
-        ValueError: ``value`` is not a non-negative integer.
+        TypeError: ``value`` is not an integer (a float, a string or a bool, say).
+        ValueError: ``value`` is negative.
     """
-    if not (_is_integer(value) and value >= 0):
-        raise ValueError(f"seed must be an integer 0 or larger, such as 0, got {value!r}")
+    expected = f"seed must be an integer 0 or larger, such as 0, got {value!r}"
+    if not _is_integer(value):
+        raise TypeError(expected)
+    if value < 0:
+        raise ValueError(expected)
     return int(value)
 # ~/~ end
 

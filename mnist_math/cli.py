@@ -571,6 +571,14 @@ def print_reading(reading, *, as_json: bool, show: bool) -> None:
 # ~/~ end
 
 # ~/~ begin <<docs/engineering.md#cli-main>>[init]
+# What the library raises for bad input or an unusable machine, with a message a user can
+# act on: a bad value, file or device name (ValueError, and its subclasses ModelFileError
+# and MnistDataError), a file that cannot be read or written (OSError), a diverging run, no
+# data or no such device (RuntimeError: DivergenceError, MnistUnavailableError,
+# select_device), too large a network (MemoryError).
+USER_ERRORS = (ValueError, OSError, RuntimeError, MemoryError)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -588,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mnist-math: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, TypeError, OSError, RuntimeError, MemoryError) as error:
+    except USER_ERRORS as error:
         return report_error(error, args.debug)
     except Exception as error:  # a bug: still one line, and the way to the traceback
         return report_error(error, args.debug, unexpected=True)

@@ -1,7 +1,9 @@
-# ~/~ begin <<docs/fast.md#mnist_math/fast.py>>[init]
+# ~/~ begin <<docs/engines.md#mnist_math/fast.py>>[init]
 """The fast engine: the full-batch gradient of chapter 7, added up chunk by chunk.
 
-Tangled from the book's chapter "9. Making it fast" (docs/fast.md).
+Tangled from the book's chapter "9. Making it fast" (docs/fast.md), which derives the
+chunked gradient, and the appendix "Inside the engines" (docs/engines.md), which holds the
+trainer's checks and threads; the record of a run is mnist_math._training's.
 """
 
 import os
@@ -10,20 +12,16 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import numpy.typing as npt
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
-from ._checks import (
+from ._checks import check_count
+from ._training import (
+    GRADIENT_NAMES,
     PARAM_NAMES,
-    check_count,
-    check_finite,
-    check_labels,
-    check_loss,
-    check_matrix,
-    check_rate,
-    check_seed,
-    warn_if_not_pixels,
+    TrainingRun,
+    check_training_inputs,
+    starting_params,
 )
-from .train import GRADIENT_NAMES, starting_params, update_params
+from .train import update_params
 
 
 # ~/~ begin <<docs/fast.md#fast-chunk>>[init]
@@ -41,17 +39,17 @@ def chunk_sums(
     summed loss (the caller divides by $m$):
 
     $$
-    dW^{[1]} \mathrel{+}= dZ^{[1]}_c X_c^\top, \quad
-    db^{[1]} \mathrel{+}= \textstyle\sum_{j \in C_c} dZ^{[1]}_{:,j}, \quad
-    dW^{[2]} \mathrel{+}= dZ^{[2]}_c A^{[1]\top}_c, \quad
-    db^{[2]} \mathrel{+}= \textstyle\sum_{j \in C_c} dZ^{[2]}_{:,j}
+    dW^{[1]} \mathrel{+}= dZ^{[1]}_{\mathcal{C}} X_{\mathcal{C}}^\top, \quad
+    db^{[1]} \mathrel{+}= \textstyle\sum_{j \in \mathcal{C}} dZ^{[1]}_{:,j}, \quad
+    dW^{[2]} \mathrel{+}= dZ^{[2]}_{\mathcal{C}} A^{[1]\top}_{\mathcal{C}}, \quad
+    db^{[2]} \mathrel{+}= \textstyle\sum_{j \in \mathcal{C}} dZ^{[2]}_{:,j}
     $$
 
     Args:
         params: ``W1`` (h, n), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1), one float dtype.
-        Xc: The chunk's inputs, shape (n, c), of the parameters' dtype (a view of columns
-            of ``X``: no copy).
-        Yc: The chunk's labels, shape (c,), integers in ``0 .. k - 1``.
+        Xc: The chunk's inputs, shape (n, size), of the parameters' dtype (a view of
+            columns of ``X``: no copy).
+        Yc: The chunk's labels, shape (size,), integers in ``0 .. k - 1``.
         sums: Running sums, updated in place: ``dW1, db1, dW2, db2`` (arrays of the
             parameters' shapes and dtype), ``loss`` (a float, the summed loss) and
             ``correct`` (an int, the number of correct predictions).
@@ -74,14 +72,11 @@ def chunk_sums(
     sums["dW2"] += dZ2 @ A1.T
     sums["db2"] += np.sum(dZ2, axis=1, keepdims=True)
     dZ1 = (params["W2"].T @ dZ2) * (Z1 > 0)
-    if Xc.dtype == np.float32:
-        sums["dW1"] += (Xc @ dZ1.T).T  # the same product, transposed: faster in float32
-    else:
-        sums["dW1"] += dZ1 @ Xc.T
+    sums["dW1"] += (Xc @ dZ1.T).T  # dZ1 @ Xc.T, computed as its transpose (faster)
     sums["db1"] += np.sum(dZ1, axis=1, keepdims=True)
 # ~/~ end
 
-# ~/~ begin <<docs/fast.md#fast-share>>[init]
+# ~/~ begin <<docs/engines.md#fast-share>>[init]
 def share_sums(
     params: dict[str, np.ndarray],
     X: np.ndarray,
@@ -112,32 +107,7 @@ def share_sums(
     return sums
 # ~/~ end
 
-# ~/~ begin <<docs/fast.md#fast-data>>[init]
-def check_data(X: object, chunk_size: int) -> np.ndarray:
-    """``check_matrix("X", X)``, scanning a float ``X`` chunk by chunk for NaN and infinity.
-
-    The same checks and messages, without a temporary array as large as ``X``.
-
-    Args:
-        X: Training inputs, shape (n, m).
-        chunk_size: Columns scanned at a time.
-
-    Returns:
-        ``X`` itself if it is a 2-D float array; otherwise what ``check_matrix`` returns
-            (integers converted once to float64).
-
-    Raises:
-        TypeError, ValueError: as ``check_matrix``.
-    """
-    floating = isinstance(X, np.ndarray) and np.issubdtype(X.dtype, np.floating)
-    if not floating or X.ndim != 2 or X.size == 0:
-        return check_matrix("X", X)
-    for start in range(0, X.shape[1], chunk_size):
-        check_matrix("X", X[:, start : start + chunk_size])
-    return X
-# ~/~ end
-
-# ~/~ begin <<docs/fast.md#fast-train>>[init]
+# ~/~ begin <<docs/engines.md#fast-train>>[init]
 def train_fast(
     X: np.ndarray,
     Y: np.ndarray,
@@ -189,20 +159,16 @@ def train_fast(
         DivergenceError: the loss or the weights became NaN or infinite, or the loss ended
             far above where it started; the exception carries the last finite parameters.
     """
-    # ~/~ begin <<docs/fast.md#fast-train-checks>>[init]
+    # ~/~ begin <<docs/engines.md#fast-train-checks>>[init]
     chunk_size = check_count("chunk_size", chunk_size)
-    X = check_data(X, chunk_size)
-    Y = check_labels("Y", Y, n_classes=10, m=X.shape[1])
-    lr = check_rate("lr", lr)
-    check_count("iterations", iterations)
-    check_count("record_every", record_every)
-    seed = check_seed(seed)
     if threads is not None:
         check_count("threads", threads)
-    warn_if_not_pixels(X)
+    X, Y, lr, seed = check_training_inputs(
+        X, Y, lr=lr, seed=seed, iterations=iterations, record_every=record_every
+    )
     params = starting_params(params, X, n_hidden=n_hidden, seed=seed, scheme=scheme)
     # ~/~ end
-    # ~/~ begin <<docs/fast.md#fast-train-setup>>[init]
+    # ~/~ begin <<docs/engines.md#fast-train-setup>>[init]
     m = X.shape[1]
     chunks = [(start, min(start + chunk_size, m)) for start in range(0, m, chunk_size)]
     if threads is None:
@@ -210,16 +176,16 @@ def train_fast(
         threads = threads or os.cpu_count() or 1
     threads = min(threads, len(chunks))
     shares = [chunks[thread::threads] for thread in range(threads)]
-    history: dict[str, list] = {"iteration": [], "loss": [], "accuracy": []}
     # ~/~ end
-    # ~/~ begin <<docs/fast.md#fast-train-loop>>[init]
-    bar = tqdm(range(iterations), desc="training", unit="it", disable=not progress)
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
-        for i in bar:
-            record = i % record_every == 0 or i == iterations - 1
+    # ~/~ begin <<docs/engines.md#fast-train-loop>>[init]
+    run = TrainingRun(iterations, lr=lr, record_every=record_every, progress=progress)
+    blas = threadpool_limits(limits=1, user_api="blas")
+    with run, blas, ThreadPoolExecutor(threads) as pool:
+        for i in run.steps():
+            record = run.due(i)
+            # ~/~ begin <<docs/fast.md#fast-train-step>>[init]
             futures = [
-                pool.submit(share_sums, params, X, Y, share, record=record)
-                for share in shares
+                pool.submit(share_sums, params, X, Y, share, record=record) for share in shares
             ]
             parts = [future.result() for future in futures]
             total = parts[0]
@@ -227,30 +193,12 @@ def train_fast(
                 for name in ("dW1", "db1", "dW2", "db2", "loss", "correct"):
                     total[name] += part[name]
             if record:
-                loss = total["loss"] / m
-                first_loss = history["loss"][0] if history["loss"] else loss
-                final = i == iterations - 1
-                check_loss(
-                    loss,
-                    first_loss=first_loss,
-                    iteration=i,
-                    lr=lr,
-                    params=params,
-                    final=final,
-                )
-                acc = total["correct"] / m
-                history["iteration"].append(i)
-                history["loss"].append(loss)
-                history["accuracy"].append(acc)
-                bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.2%}")
+                run.record(i, total["loss"] / m, total["correct"] / m, params)
             grads = {name: total[name] / m for name in GRADIENT_NAMES}
-            check_finite(grads, GRADIENT_NAMES, iteration=i, lr=lr, params=params)
-            with np.errstate(over="ignore", invalid="ignore"):
-                new_params = update_params(params, grads, lr)
-            check_finite(new_params, PARAM_NAMES, iteration=i, lr=lr, params=params)
-            params = new_params
+            params = run.step(i, update_params, params, grads, lr)
+            # ~/~ end
     # ~/~ end
-    return params, history
+    return params, run.history
 # ~/~ end
 
 # ~/~ begin <<docs/fast.md#fast-tolerance>>[init]
@@ -258,9 +206,11 @@ def trajectory_tolerance(dtype: npt.DTypeLike, iterations: int, largest: float) 
     r"""How far two correct engines' weights may drift apart after ``iterations`` steps.
 
     $\tau = 2\,(t + 1)\, u \max|\theta|$, where $u$ is the unit round-off of ``dtype``
-    (half its machine epsilon: $2^{-24}$ for float32, $2^{-53}$ for float64): each of the
-    $t$ updates rounds every weight once and adds the rounding errors of its gradient,
-    about as large, and converting the starting weights rounds them once more.
+    (half its machine epsilon: $2^{-24}$ for float32, $2^{-53}$ for float64): a count of
+    roundings (each of the $t$ updates rounds every weight once and adds the rounding
+    errors of its gradient, about as large; converting the starting weights rounds them
+    once more). It is empirical, not a bound: it leaves out how later steps propagate an
+    earlier error, and ``benchmarks/precision.py`` measures its margin on real runs.
 
     Args:
         dtype: The floating-point dtype the engine computes in.

@@ -15,8 +15,8 @@ from .loss import cross_entropy
 
 # ~/~ begin <<docs/verification.md#verification-tolerances>>[init]
 # Tolerances of every float64 comparison in the test suite (chapter 13 argues for them):
-# round-off of two summation orders is at most ~3e-11 and in practice ~5e-14, while a
-# wrong formula changes an entry by 1e-2 or more.
+# round-off of two summation orders is at most ~3e-11 (784 terms), while a wrong formula
+# changes the entries it touches by amounts comparable to the entries themselves.
 RTOL = 1e-10
 ATOL = 1e-10
 
@@ -34,7 +34,11 @@ def assert_close(
     rtol: float = RTOL,
     atol: float = ATOL,
 ) -> float:
-    r"""Assert that two arrays agree entry by entry: $|a - e| \le \text{atol} + \text{rtol}\,|e|$.
+    r"""Assert that two arrays agree entry by entry within ``atol + rtol * |expected|``.
+
+    $$
+    |\text{actual} - \text{expected}| \le \text{atol} + \text{rtol}\,|\text{expected}|
+    $$
 
     Args:
         name: What is compared (``"dW2"``, ``"A2 [784x10x10, m=64, seed 1]"``), for the message.
@@ -83,8 +87,8 @@ def numerical_gradient(
     Implements [the central difference][eq-central-difference]:
 
     $$
-    \frac{\partial f}{\partial x_i}
-    \approx \frac{f(x + \varepsilon e_i) - f(x - \varepsilon e_i)}{2\varepsilon}
+    \frac{\partial f}{\partial \theta_i}
+    \approx \frac{f(\theta_i + \varepsilon) - f(\theta_i - \varepsilon)}{2\varepsilon}
     $$
 
     Each entry of ``x`` is moved in place and restored before the next one (also if ``f``
@@ -92,11 +96,12 @@ def numerical_gradient(
 
     Args:
         f: A function of the array ``x`` returning a float.
-        x: The point, any shape, float64 (float32 is too coarse for finite differences).
+        x: The point $\theta$, any shape, float64 (float32 is too coarse for finite
+            differences).
         eps: The step $\varepsilon > 0$.
 
     Returns:
-        An array of ``x``'s shape and dtype, the estimate of $\partial f / \partial x$.
+        An array of ``x``'s shape and dtype, the estimate of $\partial f / \partial \theta$.
 
     Raises:
         TypeError: ``x`` is not a float64 array.

@@ -1,5 +1,5 @@
 # ~/~ begin <<docs/pytorch.md#mnist_math/torch_twin.py>>[init]
-"""The PyTorch twin of the book's network ([chapter 8, "The PyTorch twin"][torch-twin]).
+"""The PyTorch twin of the book's network ([chapter 10, "The PyTorch twin"][torch-twin]).
 
 The same 784 -> h -> 10 network as the NumPy chapters, written with ``torch.nn``, trained
 with autograd and ``torch.optim``, started from the same NumPy initial weights and handing
@@ -12,20 +12,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
-from ._checks import (
-    PARAM_NAMES,
-    check_count,
-    check_finite,
-    check_labels,
-    check_loss,
-    check_matrix,
-    check_params,
-    check_rate,
-    check_seed,
-    warn_if_not_pixels,
-)
+from ._checks import check_count, check_params
+from ._training import OPTIMIZERS as OPTIMIZERS  # the optimizers train_torch knows
+from ._training import PARAM_NAMES, TrainingRun, check_training_inputs
 from .forward import init_params
 
 
@@ -252,7 +242,6 @@ def minibatches(
 # ~/~ end
 
 # ~/~ begin <<docs/pytorch.md#torch-train>>[init]
-OPTIMIZERS = ("sgd", "momentum", "adam")
 MOMENTUM = 0.9  # the coefficient of "momentum", momentum_update's default
 
 
@@ -317,13 +306,13 @@ def train_torch(
         device used.
 
     Raises:
-        TypeError: ``X``, ``Y``, ``params`` or ``lr`` has the wrong type.
+        TypeError: ``X``, ``Y``, ``params``, ``lr``, the seed or a count has the wrong type.
         ValueError: a shape, a label, a knob, the device name or the dtype is invalid.
         RuntimeError: the requested device is not available on this machine.
         DivergenceError: the loss or the weights became NaN or infinite, or the loss ended
             far above where it started; the exception carries the last finite parameters.
     """
-    # ~/~ begin <<docs/pytorch.md#torch-train-checks>>[init]
+    # ~/~ begin <<docs/engines.md#torch-train-checks>>[init]
     if params is not None:
         params = check_params(params)
         n_in = params["W1"].shape[1]
@@ -331,24 +320,20 @@ def train_torch(
     else:
         n_in = None
         n_out = 10
-    X = check_matrix("X", X, rows=n_in)
+    X, Y, lr, seed = check_training_inputs(
+        X,
+        Y,
+        lr=lr,
+        seed=seed,
+        rows=n_in,
+        n_classes=n_out,
+        optimizer=optimizer,
+        schedule=schedule,
+        iterations=iterations,
+        n_hidden=n_hidden,
+        record_every=record_every,
+    )
     m = X.shape[1]
-    Y = check_labels("Y", Y, n_classes=n_out, m=m)
-    for name, value in (
-        ("iterations", iterations),
-        ("n_hidden", n_hidden),
-        ("record_every", record_every),
-    ):
-        check_count(name, value)
-    lr = check_rate("lr", lr)
-    seed = check_seed(seed)
-    warn_if_not_pixels(X)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(
-            f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}"
-        )
-    if schedule not in ("constant", "cosine"):
-        raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     if batch_size is not None:
         check_count("batch_size", batch_size, at_most=m)
     if batch_order is not None:
@@ -396,61 +381,41 @@ def train_torch(
     else:
         generator = torch.Generator(device="cpu").manual_seed(seed)
         batches = minibatches(m, batch_size, generator=generator)
-    history = {"iteration": [], "loss": [], "accuracy": []}
     # ~/~ end
     # ~/~ begin <<docs/pytorch.md#torch-train-loop>>[init]
     last_finite = to_numpy_params(model)
-    first_loss = None
-    bar = tqdm(range(iterations), desc="training", unit="it", disable=not progress)
-    for iteration in bar:
-        if batches is None:
-            X_batch, Y_batch = X_rows, Y_rows
-        else:
-            index = next(batches).to(torch_device)
-            X_batch, Y_batch = X_rows[index], Y_rows[index]
-        Z2_rows = model(X_batch)
-        loss = F.cross_entropy(Z2_rows, Y_batch)
-        if iteration % record_every == 0 or iteration == iterations - 1:
+    run = TrainingRun(iterations, lr=lr, record_every=record_every, progress=progress)
+    with run:
+        for iteration in run.steps():
             if batches is None:
-                all_logits, all_loss = Z2_rows.detach(), loss.detach()
+                X_batch, Y_batch = X_rows, Y_rows
             else:
-                with torch.no_grad():
-                    all_logits = model(X_rows)
-                    all_loss = F.cross_entropy(all_logits, Y_rows)
-            loss_value = all_loss.item()
-            first_loss = loss_value if first_loss is None else first_loss
-            final = iteration == iterations - 1
-            check_loss(
-                loss_value,
-                first_loss=first_loss,
-                iteration=iteration,
-                lr=lr,
-                params=last_finite,
-                final=final,
-            )
-            correct = (all_logits.argmax(dim=1) == Y_rows).sum().item()
-            history["iteration"].append(iteration)
-            history["loss"].append(loss_value)
-            history["accuracy"].append(correct / m)
-            bar.set_postfix(loss=f"{loss_value:.4f}", acc=f"{correct / m:.2%}")
-        elif not torch.isfinite(loss):
-            check_loss(
-                loss.item(),
-                first_loss=first_loss,
-                iteration=iteration,
-                lr=lr,
-                params=last_finite,
-            )
-        optim.zero_grad()
-        loss.backward()
-        optim.step()
-        if scheduler is not None:
-            scheduler.step()
-        stepped = to_numpy_params(model)
-        check_finite(stepped, PARAM_NAMES, iteration=iteration, lr=lr, params=last_finite)
-        last_finite = stepped
-    bar.close()
+                index = next(batches).to(torch_device)
+                X_batch, Y_batch = X_rows[index], Y_rows[index]
+            Z2_rows = model(X_batch)
+            loss = F.cross_entropy(Z2_rows, Y_batch)
+            # ~/~ begin <<docs/engines.md#torch-train-record>>[init]
+            if run.due(iteration):
+                if batches is None:
+                    all_logits, all_loss = Z2_rows.detach(), loss.detach()
+                else:
+                    with torch.no_grad():
+                        all_logits = model(X_rows)
+                        all_loss = F.cross_entropy(all_logits, Y_rows)
+                correct = (all_logits.argmax(dim=1) == Y_rows).sum().item()
+                run.record(iteration, all_loss.item(), correct / m, last_finite)
+            elif not torch.isfinite(loss):
+                run.watch(iteration, {"loss": loss.item()}, ("loss",), last_finite)
+            # ~/~ end
+            optim.zero_grad()
+            loss.backward()
+            optim.step()
+            if scheduler is not None:
+                scheduler.step()
+            stepped = to_numpy_params(model)
+            run.watch(iteration, stepped, PARAM_NAMES, last_finite)
+            last_finite = stepped
     # ~/~ end
-    return to_numpy_params(model), history
+    return to_numpy_params(model), run.history
 # ~/~ end
 # ~/~ end

@@ -92,11 +92,6 @@ CASES = {
         "--engine does not apply to the torch backend",
     ),
     "unknown recipe": (("train", "--recipe", "fastest"), 2, "invalid choice: 'fastest'"),
-    "no cuda": (
-        ("train", "--backend", "torch", "--device", "cuda", "--no-progress"),
-        1,
-        "CUDA is not available",
-    ),
     "bogus device": (
         ("train", "--backend", "torch", "--device", "bogus", "--no-progress"),
         1,
@@ -162,6 +157,47 @@ CASES = {
 def test_one_short_error(case: str) -> None:
     args, status, fragment = CASES[case]
     assert_one_error(run_cli(*args), status, fragment)
+
+
+def test_a_missing_cuda_device_is_one_error() -> None:
+    """Without CUDA, asking for it is an error that says so; on a machine with CUDA, asking
+    for one GPU more than it has is the same kind of error."""
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        count = torch.cuda.device_count()
+        device, fragment = f"cuda:{count}", f"there are {count} CUDA GPU(s)"
+    else:
+        device, fragment = "cuda", "CUDA is not available"
+    args = ("train", "--backend", "torch", "--device", device, "--no-progress")
+    assert_one_error(run_cli(*args), 1, fragment)
+
+
+def test_a_bug_is_reported_as_unexpected(monkeypatch, capsys) -> None:
+    """Only the library's errors for bad input are user errors: a TypeError raised by a bug
+    is named as unexpected, with the way to its traceback, and never passed off as the
+    user's mistake."""
+    from mnist_math import cli
+
+    def buggy(args):
+        raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+
+    monkeypatch.setattr(cli, "run_train", buggy)
+    assert cli.main(["train"]) == 1
+    stderr = capsys.readouterr().err
+    assert stderr.startswith("mnist-math: error: unexpected TypeError: unsupported"), (
+        stderr
+    )
+    assert "rerun with --debug" in stderr, stderr
+
+    def refuses(args):
+        raise ValueError("batch_size must be an integer in 1..60000, got 70000")
+
+    monkeypatch.setattr(cli, "run_train", refuses)
+    assert cli.main(["train"]) == 1
+    stderr = capsys.readouterr().err
+    assert stderr == (
+        "mnist-math: error: batch_size must be an integer in 1..60000, got 70000\n"
+    ), stderr
 
 
 def test_damaged_data_file(tmp_path: Path) -> None:

@@ -27,7 +27,14 @@ from mnist_math import (
     softmax,
     update_params,
 )
-from mnist_math._checks import DivergenceError, InputRangeWarning
+from mnist_math._checks import (
+    DivergenceError,
+    InputRangeWarning,
+    check_count,
+    check_fraction,
+    check_rate,
+    check_seed,
+)
 
 DTYPES = (np.float32, np.float64)
 
@@ -194,7 +201,7 @@ def _call_get_predictions_transposed():
 REFUSALS = {
     "init_params seed=True": (
         lambda: init_params(seed=True),
-        ValueError,
+        TypeError,
         "seed must be an integer 0 or larger",
     ),
     "init_params seed=-1": (
@@ -204,7 +211,7 @@ REFUSALS = {
     ),
     "init_params seed=1.5": (
         lambda: init_params(seed=1.5),
-        ValueError,
+        TypeError,
         "seed must be an integer",
     ),
     "init_params int dtype": (
@@ -377,3 +384,31 @@ def test_torch_twin_divergence() -> None:
     assert all(np.all(np.isfinite(array)) for array in raised.value.params.values())
     with pytest.raises(DivergenceError, match="the loss rose from"):
         train_torch(X, Y, lr=1e6, iterations=30, device="cpu")
+
+
+# --------------------------------------------------------------------------------------
+# The scalar checks agree on what kind of mistake raises what
+
+
+@pytest.mark.parametrize(
+    ("check", "wrong_kind", "out_of_range"),
+    [
+        (lambda value: check_count("iterations", value), [1.5, "3", True, None], [0, -2]),
+        (lambda value: check_count("b", value, at_most=9), [2.0, "3", False], [0, 10]),
+        (check_seed, [1.5, "0", True, None], [-1]),
+        (lambda value: check_rate("lr", value), ["0.1", True, None], [0, -0.1, np.inf]),
+        (lambda value: check_fraction("mu", value), ["0.9", True, None], [1, -0.1]),
+    ],
+    ids=["count", "count-at-most", "seed", "rate", "fraction"],
+)
+def test_a_value_of_the_wrong_kind_is_a_type_error(
+    check, wrong_kind, out_of_range
+) -> None:
+    """A value of the wrong type (a float count, a string, a bool) raises TypeError in every
+    scalar check; a number of the right type but out of range raises ValueError."""
+    for value in wrong_kind:
+        with pytest.raises(TypeError):
+            check(value)
+    for value in out_of_range:
+        with pytest.raises(ValueError):
+            check(value)

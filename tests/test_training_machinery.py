@@ -57,8 +57,8 @@ def test_the_names_have_one_home() -> None:
     "changes, error, fragment",
     [
         ({"iterations": 0}, ValueError, "iterations must be a positive integer, got 0"),
-        ({"record_every": True}, ValueError, "record_every must be a positive integer"),
-        ({"epochs": 2.5}, ValueError, "epochs must be a positive integer"),
+        ({"record_every": True}, TypeError, "record_every must be a positive integer"),
+        ({"epochs": 2.5}, TypeError, "epochs must be a positive integer"),
         ({"lr": -0.1}, ValueError, "lr must be a positive finite number"),
         ({"lr": "fast"}, TypeError, "lr must be a positive number"),
         ({"seed": -1}, ValueError, "seed must be an integer 0 or larger"),

@@ -39,10 +39,14 @@ def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
     """Return ``value`` after checking that it is one of ``choices``.
 
     Raises:
+        TypeError: ``value`` is not a string.
         ValueError: ``value`` is not one of the strings ``choices``.
     """
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    expected = f"{name} must be one of {', '.join(choices)}, got {value!r}"
+    if not isinstance(value, str):
+        raise TypeError(expected)
+    if value not in choices:
+        raise ValueError(expected)
     return value
 # ~/~ end
 

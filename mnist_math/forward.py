@@ -50,9 +50,9 @@ def init_params(
             ``W2`` (n_out, n_hidden) and ``b2`` (n_out, 1).
 
     Raises:
-        ValueError: a size is not a positive integer, the seed is not an integer >= 0, or
-            the scheme is unknown.
-        TypeError: ``dtype`` is not a floating-point type.
+        TypeError: a size or the seed is not an integer, or ``dtype`` is not a
+            floating-point type.
+        ValueError: a size is below 1, the seed is negative, or the scheme is unknown.
     """
     for name, size in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
         check_count(name, size)

@@ -63,7 +63,7 @@ def test_the_names_have_one_home() -> None:
         ({"lr": "fast"}, TypeError, "lr must be a positive number"),
         ({"seed": -1}, ValueError, "seed must be an integer 0 or larger"),
         ({"optimizer": "rmsprop"}, ValueError, "optimizer must be one of sgd, momentum"),
-        ({"optimizer": ["sgd"]}, ValueError, "optimizer must be one of"),
+        ({"optimizer": ["sgd"]}, TypeError, "optimizer must be one of"),
         ({"schedule": "linear"}, ValueError, "schedule must be one of constant, cosine"),
         ({"rows": 783}, ValueError, "X must have 783 rows"),
         ({"n_classes": 5}, ValueError, "Y must lie in 0..4"),
@@ -116,6 +116,8 @@ def test_check_choice() -> None:
         ValueError, match=r"optimizer must be one of sgd, momentum, adam, "
     ):
         check_choice("optimizer", "SGD", OPTIMIZERS)
+    with pytest.raises(TypeError, match=r"optimizer must be one of .*got 1"):
+        check_choice("optimizer", 1, OPTIMIZERS)
 
 
 def test_the_pixel_warning_names_the_line_that_called_the_trainer() -> None:

@@ -44,7 +44,7 @@ def cross_entropy(A2: np.ndarray, Y: np.ndarray) -> float:
 
     Implements [the cross-entropy][eq-cross-entropy]:
 
-    $$\mathcal{L} = -\frac{1}{m} \sum_{j=1}^{m} \log A^{[2]}_{y^{(j)} j}$$
+    $$\mathcal{L} = -\frac{1}{m} \sum_{j} \log A^{[2]}_{y^{(j)} j}$$
 
     Args:
         A2: Predicted probabilities, shape (k, m), float64 or float32: entries >= 0, each

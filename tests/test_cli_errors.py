@@ -1,9 +1,13 @@
 """The command line under bad input: one short error, a non-zero status, never a traceback.
 
-Each case runs ``mnist-math`` as a user would, in a subprocess, and checks the exit status
-(2 for a usage error, as argparse's own, 1 for everything else), that standard error holds
-``error:`` and a fragment that names the problem, and that no traceback is printed.
-``--debug`` brings the traceback back.
+Each case runs ``mnist-math`` and checks the exit status (2 for a usage error, as argparse's
+own, 1 for everything else), that standard error holds ``error:`` and a fragment that names
+the problem, and that no traceback is printed. ``--debug`` brings the traceback back.
+
+The table of argument errors (``CASES``) calls ``cli.main`` in this process, as the console
+script does, which costs no interpreter start per case; the cases that could hang on a
+FIFO, that need a real process (``--debug``, file permissions, signals) or a fresh
+interpreter run ``python -m mnist_math.cli`` in a subprocess, under a timeout.
 """
 
 import os
@@ -34,6 +38,19 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def call_cli(capsys, *args: str) -> subprocess.CompletedProcess:
+    """``mnist-math ARGS`` in this process: its exit status and what it printed."""
+    from mnist_math import cli
+
+    capsys.readouterr()
+    try:
+        status = cli.main(list(args))
+    except SystemExit as exit:  # argparse's usage errors
+        status = exit.code
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, status, out, err)
 
 
 def assert_one_error(
@@ -154,8 +171,14 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_one_short_error(case: str) -> None:
+def test_one_short_error(case: str, capsys) -> None:
     args, status, fragment = CASES[case]
+    assert_one_error(call_cli(capsys, *args), status, fragment)
+
+
+def test_the_console_script_reports_an_error_the_same_way() -> None:
+    """One case of the table through a real process, as a user's shell runs it."""
+    args, status, fragment = CASES["missing data file"]
     assert_one_error(run_cli(*args), status, fragment)
 
 

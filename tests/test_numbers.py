@@ -48,3 +48,14 @@ def test_an_unknown_datum_is_caught(tmp_path: Path) -> None:
 
 def test_notebooks_show_the_number_without_the_marker() -> None:
     assert numbers.unmarked(PAGE).startswith("The engine is 2.65× faster, in\n12.5 s;")
+
+
+def test_no_line_of_prose_starts_with_a_marker() -> None:
+    """A line that starts with ``<!--`` starts an HTML block in Markdown: the paragraph
+    breaks there on the site (the marker must follow a word on its line)."""
+    starts = []
+    for page in sorted(DOCS.glob("*.md")):
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            if line.lstrip().startswith("<!--n:"):
+                starts.append(f"{page.name}:{number}")
+    assert not starts, f"lines starting with a number marker: {', '.join(starts)}"

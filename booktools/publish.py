@@ -55,7 +55,20 @@ JOBS = (
     Job(
         "further",
         ("scripts/further_figures.py", "all"),
-        "docs/generated/ recipe, ablation, time-to-accuracy, long-run; their figures",
+        "docs/generated/ choose, ablation, batch, time-to-accuracy, threads (chapter 11, on "
+        "the validation split; about an hour); their figures",
+        timed=True,
+    ),
+    Job(
+        "recipe",
+        ("benchmarks/recipe.py", "--rounds", "3"),
+        "docs/generated/recipe.md and .json: the recipe on the test set, 5 seeds, its time",
+        timed=True,
+    ),
+    Job(
+        "long-run",
+        ("benchmarks/recipe.py", "--long"),
+        "docs/generated/long-run.md and .json: Simard et al.'s setting, 5 seeds",
         timed=True,
     ),
     Job(

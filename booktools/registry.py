@@ -116,7 +116,7 @@ EQUATION_CHECKS = {
         "test_handwriting.py::test_centre_of_mass_and_placement",
         "`centre_of_mass` vs np.average over np.indices; placement nearest (14, 14)",
     ),
-    # Going further: mini-batches, He initialisation, momentum, Adam, the cosine schedule.
+    # Going further: mini-batches, He initialisation, momentum, Adam, the schedule.
     "eq-minibatch-gradient": (
         "test_formulas.py::test_minibatch_gradient_is_unbiased",
         "mean of one epoch's batch gradients (`minibatch_order`) vs the full-batch gradient",
@@ -142,8 +142,9 @@ EQUATION_CHECKS = {
         "`adam_update` vs `torch.optim.Adam(lr, betas, eps).step()`: the weights, 6 steps",
     ),
     "eq-cosine-schedule": (
-        "test_formulas.py::test_cosine_schedule_matches_torch",
-        "`cosine_lr` vs `torch.optim.lr_scheduler.CosineAnnealingLR(T_max=T)`",
+        "test_formulas.py::test_warmup_schedule_matches_torch",
+        "`scheduled_lr` vs torch's `SequentialLR(LinearLR, CosineAnnealingLR)`; without "
+        "warm-up, `cosine_lr` vs `CosineAnnealingLR(T_max=T)` (the test before it)",
     ),
 }
 

@@ -52,8 +52,21 @@ def positive_float(text: str) -> float:
     return value
 
 
+def warmup_fraction(text: str) -> float:
+    """An argparse type: a number in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number in [0, 1), got {text!r}"
+        ) from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), got {text}")
+    return value
+
+
 ENGINES = ("fast", "reference", "minibatch")
-RECIPE_NAMES = ("best", "long")  # the keys of mnist_math.further.RECIPES (a test checks)
+RECIPE_NAMES = ("best", "previous", "long")  # mnist_math.further.RECIPES' keys (tested)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,6 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=RECIPE_NAMES,
         default=None,
         help="a recipe of Going further (best: 98%% in seconds); implies --engine minibatch",
+    )
+    add(
+        "--warmup",
+        type=warmup_fraction,
+        default=None,
+        help="minibatch: fraction of the steps warming up the rate (default: the recipe's)",
+    )
+    add(
+        "--threads",
+        type=positive_int,
+        default=None,
+        help="minibatch: BLAS threads (default: every core; the last digits depend on it)",
     )
     add(
         "--hidden",
@@ -198,6 +223,8 @@ FLAGS = {
     "epochs": "--epochs",
     "batch_size": "--batch-size",
     "optimizer": "--optimizer",
+    "warmup": "--warmup",
+    "threads": "--threads",
     "device": "--device",
 }
 APPLIES_TO = {
@@ -207,6 +234,8 @@ APPLIES_TO = {
     "epochs": ("minibatch",),
     "batch_size": ("minibatch", "torch"),
     "optimizer": ("minibatch", "torch"),
+    "warmup": ("minibatch",),
+    "threads": ("minibatch",),
     "device": ("torch",),
 }
 ENGINE_NAMES = {
@@ -223,7 +252,14 @@ def choose_engine(args: argparse.Namespace) -> str:
         return "torch"
     if args.engine is not None:
         return args.engine
-    minibatch_only = (args.recipe, args.epochs, args.batch_size, args.optimizer)
+    minibatch_only = (
+        args.recipe,
+        args.epochs,
+        args.batch_size,
+        args.optimizer,
+        args.warmup,
+        args.threads,
+    )
     if any(value is not None for value in minibatch_only):
         return "minibatch"
     return "fast"
@@ -330,13 +366,18 @@ def settings_of(args: argparse.Namespace, engine: str) -> dict:
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "optimizer": args.optimizer,
+        "warmup": args.warmup,
     }
     settings = {
         **recipe,
         **{key: value for key, value in given.items() if value is not None},
     }
     settings["seed"] = 0 if args.seed is None else args.seed
-    if engine != "minibatch":
+    if engine == "minibatch":
+        from .further import available_cores
+
+        settings["threads"] = args.threads or available_cores()
+    else:
         settings["iterations"] = 500 if args.iterations is None else args.iterations
     if engine == "torch":
         settings["optimizer"] = args.optimizer or "sgd"
@@ -361,10 +402,12 @@ def describe(engine: str, settings: dict, m: int, recipe: str | None) -> str:
         how = "the mini-batch engine (train_minibatch)"
         if unchanged:
             how += f", recipe {name}"
+        threads = settings["threads"]
         steps = (
             f"{settings['epochs']} epoch{'s' if settings['epochs'] != 1 else ''} of batches "
             f"of {settings['batch_size']}, "
-            f"{settings['optimizer']}, {settings['schedule']} schedule"
+            f"{settings['optimizer']}, {settings['schedule']} schedule, "
+            f"warm-up {settings['warmup']:g}, {threads} thread{'s' if threads != 1 else ''}"
         )
     else:
         batch = settings.get("batch_size")
@@ -423,19 +466,14 @@ def run_train(args: argparse.Namespace) -> int:
             X_train, Y_train, **_full_batch(settings), progress=progress
         )
     elif engine == "minibatch":
-        from threadpoolctl import threadpool_limits
-
         from .further import train_minibatch
 
-        with threadpool_limits(1):
-            params, history = train_minibatch(
-                X_train,
-                Y_train,
-                **{key: value for key, value in settings.items() if key != "dtype"},
-                X_test=X_test,
-                Y_test=Y_test,
-                progress=progress,
-            )
+        params, history = train_minibatch(
+            X_train,
+            Y_train,
+            **{key: value for key, value in settings.items() if key != "dtype"},
+            progress=progress,
+        )
     else:
         from .forward import init_params
         from .torch_twin import train_torch
@@ -463,7 +501,7 @@ def run_train(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - start
     train_acc = accuracy(predict(params, X_train), Y_train)
     test_acc = accuracy(predict(params, X_test), Y_test)
-    when = "after the last epoch" if engine == "minibatch" else "at the last iteration"
+    when = "over the last epoch" if engine == "minibatch" else "at the last iteration"
     print(f"Training loss {when}: {history['loss'][-1]:.4f}")
     print(f"Training accuracy: {train_acc:.2%}")
     print(f"Test accuracy: {test_acc:.2%}")
@@ -506,6 +544,8 @@ def train_command(args: argparse.Namespace, engine: str, settings: dict) -> str:
         words += ["--batch-size", settings["batch_size"]]
     if engine in ("minibatch", "torch"):
         words += ["--optimizer", settings["optimizer"]]
+    if engine == "minibatch":
+        words += ["--warmup", f"{settings['warmup']:g}", "--threads", settings["threads"]]
     words += ["--init", settings["scheme"], "--seed", settings["seed"]]
     words += ["--dtype", settings["dtype"]]
     if engine == "torch":

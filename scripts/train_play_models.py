@@ -55,7 +55,7 @@ MODELS = [
     PlayModel(
         "best",
         "Best recipe of chapter 11, 784-256-10",
-        partial(train_minibatch, **RECIPES["best"], seed=0),
+        partial(train_minibatch, **RECIPES["best"], seed=0, threads=1),
     ),
 ]
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mnist_math import cli
-from mnist_math.further import RECIPES
+from mnist_math.further import RECIPES, available_cores
 from mnist_math.model_io import load_params
 
 
@@ -26,6 +26,8 @@ def parse(*words: str):
         (("--epochs", "2"), "minibatch"),
         (("--batch-size", "64"), "minibatch"),
         (("--optimizer", "adam"), "minibatch"),
+        (("--warmup", "0.1"), "minibatch"),
+        (("--threads", "1"), "minibatch"),
         (("--backend", "torch"), "torch"),
         (("--backend", "torch", "--batch-size", "64"), "torch"),
     ],
@@ -52,7 +54,11 @@ def test_engine_defaults() -> None:
         cli.settings_of(parse("--engine", "reference"), "reference")["dtype"] == "float64"
     )
     best = cli.settings_of(parse("--recipe", "best"), "minibatch")
-    assert best == {**RECIPES["best"], "seed": 0, "dtype": "float32"}, "the recipe, whole"
+    cores = available_cores()
+    expected = {**RECIPES["best"], "seed": 0, "dtype": "float32", "threads": cores}
+    assert best == expected, "the recipe, whole, on every core"
+    one = cli.settings_of(parse("--recipe", "best", "--threads", "1"), "minibatch")
+    assert one["threads"] == 1, "--threads sets the BLAS threads"
     tweaked = cli.settings_of(
         parse("--recipe", "best", "--hidden", "64", "--init", "uniform"), "minibatch"
     )
@@ -64,11 +70,13 @@ def test_engine_defaults() -> None:
 
 def test_the_first_line_names_the_engine_and_the_recipe() -> None:
     best = cli.settings_of(parse("--recipe", "best"), "minibatch")
-    line = cli.describe("minibatch", best, 60000, "best")
+    line = cli.describe("minibatch", {**best, "threads": 2}, 60000, "best")
+    epochs = RECIPES["best"]["epochs"]
     assert (
-        "mini-batch engine (train_minibatch), recipe best: 8 epochs of batches of 128"
-        in line
-    )
+        f"mini-batch engine (train_minibatch), recipe best: {epochs} epochs of batches "
+        "of 128" in line
+    ), line
+    assert ", 2 threads," in line, "the first line names the thread count"
     changed = {**best, "n_hidden": 64}
     assert "recipe best" not in cli.describe("minibatch", changed, 60000, "best"), (
         "a run that overrides the recipe does not claim to be it"
@@ -111,5 +119,6 @@ def test_minibatch_run_with_flags(capsys) -> None:
     assert cli.main(words) == 0
     out = capsys.readouterr().out
     assert "mini-batch engine (train_minibatch): 1 epoch of batches of 512" in out, out
+    assert f"{available_cores()} thread" in out.splitlines()[0], "every core by default"
     accuracy = float(out.split("Test accuracy: ")[1].split("%")[0])
     assert accuracy > 80.0, "one epoch of mini-batches already reads most digits"

@@ -109,6 +109,13 @@ CASES = {
         "--engine does not apply to the torch backend",
     ),
     "unknown recipe": (("train", "--recipe", "fastest"), 2, "invalid choice: 'fastest'"),
+    "warm-up of 1": (("train", "--warmup", "1"), 2, "must be a number in [0, 1), got 1"),
+    "zero threads": (("train", "--threads", "0"), 2, "must be a positive integer"),
+    "threads with the fast engine": (
+        ("train", "--engine", "fast", "--threads", "2"),
+        2,
+        "--threads does not apply to the fast engine",
+    ),
     "bogus device": (
         ("train", "--backend", "torch", "--device", "bogus", "--no-progress"),
         1,

@@ -39,7 +39,7 @@ from mnist_math import (  # noqa: E402
     softmax,
     update_params,
 )
-from mnist_math.further import cosine_lr, minibatch_order  # noqa: E402
+from mnist_math.further import cosine_lr, minibatch_order, scheduled_lr  # noqa: E402
 from mnist_math.gradcheck import assert_close  # noqa: E402
 
 THIS_FILE = Path(__file__).name
@@ -462,7 +462,7 @@ def test_momentum_matches_torch_sgd(case: Case, lr: float, momentum: float) -> N
             assert_relatively_close(label, params[name], tensor.detach().numpy())
             if momentum > 0:
                 buffer = sgd.state[tensor]["momentum_buffer"].numpy()
-                assert_relatively_close(f"{label} velocity", state["v" + name], buffer)
+                assert_relatively_close(f"{label} velocity", state["q" + name], buffer)
             assert not np.array_equal(params[name], before[name]) or name.startswith(
                 "b"
             ), f"{name} did not move at step {step}"
@@ -501,13 +501,13 @@ def test_adam_matches_torch(
                 f"eq-adam-update {name} {label}", params[name], tensor.detach().numpy()
             )
             assert_relatively_close(
-                f"eq-adam-moments v{name} {label}",
-                state["v" + name],
+                f"eq-adam-moments phi{name} {label}",
+                state["phi" + name],
                 torch_state["exp_avg"].numpy(),
             )
             assert_relatively_close(
-                f"eq-adam-moments s{name} {label}",
-                state["s" + name],
+                f"eq-adam-moments v{name} {label}",
+                state["v" + name],
                 torch_state["exp_avg_sq"].numpy(),
             )
 
@@ -530,3 +530,35 @@ def test_cosine_schedule_matches_torch(lr: float, total_steps: int) -> None:
         scheduler.step()
     assert rates[0] == lr, "the schedule starts at the learning rate"
     assert all(a > b for a, b in zip(rates, rates[1:])), "and decreases at every step"
+
+
+@pytest.mark.parametrize(("total_steps", "warmup_steps"), [(10, 2), (50, 7), (12, 1)])
+@pytest.mark.parametrize("lr", [0.2, 1e-3])
+def test_warmup_schedule_matches_torch(
+    lr: float, total_steps: int, warmup_steps: int
+) -> None:
+    """eq-cosine-schedule with a warm-up: torch's LinearLR for the first T_w steps (factor
+    (t + 1) / T_w), then CosineAnnealingLR over the other T - T_w, joined by SequentialLR."""
+    parameter = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    optimizer = torch.optim.SGD([parameter], lr=lr)
+    warm = torch.optim.lr_scheduler.LinearLR(
+        optimizer,
+        start_factor=1 / warmup_steps,
+        end_factor=1.0,
+        total_iters=max(warmup_steps - 1, 1),
+    )
+    cosine = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimizer, T_max=total_steps - warmup_steps
+    )
+    scheduler = torch.optim.lr_scheduler.SequentialLR(
+        optimizer, [warm, cosine], milestones=[warmup_steps]
+    )
+    for step in range(total_steps):
+        ours = scheduled_lr(lr, step, total_steps, "cosine", warmup_steps)
+        expected = optimizer.param_groups[0]["lr"]
+        name = f"eq-cosine-schedule warm-up alpha_{step} [lr {lr}, T {total_steps}, T_w {warmup_steps}]"
+        assert_close(name, np.float64(ours), np.float64(expected), rtol=1e-12, atol=0.0)
+        optimizer.step()
+        scheduler.step()
+    assert scheduled_lr(lr, warmup_steps - 1, total_steps, "cosine", warmup_steps) == lr
+    assert scheduled_lr(lr, 0, total_steps, "constant", 0) == lr, "constant: lr itself"

@@ -108,22 +108,22 @@ MUTATIONS = [
     Mutation(
         "momentum-ascent",
         "going-further.md",
-        "        new_params[name] = params[name] - lr * velocity\n",
-        "        new_params[name] = params[name] + lr * velocity\n",
+        "    new_params[name] = params[name] - lr * velocity\n",
+        "    new_params[name] = params[name] + lr * velocity\n",
         "test_momentum_matches_torch_sgd",
     ),
     Mutation(
         "adam-no-bias-correction",
         "going-further.md",
-        "v_hat = v / (1 - beta1**t)\n",
-        "v_hat = v\n",
+        "phi_hat = phi / (1 - beta1**t)\n",
+        "phi_hat = phi\n",
         "test_adam_matches_torch",
     ),
     Mutation(
         "adam-eps-under-sqrt",
         "going-further.md",
-        "new_params[name] = params[name] - lr * v_hat / (np.sqrt(s_hat) + eps)\n",
-        "new_params[name] = params[name] - lr * v_hat / np.sqrt(s_hat + eps)\n",
+        "new_params[name] = params[name] - lr * phi_hat / (np.sqrt(v_hat) + eps)\n",
+        "new_params[name] = params[name] - lr * phi_hat / np.sqrt(v_hat + eps)\n",
         "test_adam_matches_torch",
     ),
     Mutation(

@@ -44,6 +44,7 @@ lint:  ## ruff check the tangled package and the plain files; check the formatti
 	$(VENV)/ruff check mnist_math tests scripts benchmarks docs/hooks docs/examples booktools
 	$(VENV)/ruff format --check tests scripts benchmarks docs/hooks docs/examples booktools
 	$(PYTHON) -m booktools.format_chapters --check
+	$(PYTHON) -m booktools.proportions --check > /dev/null
 
 figures:  ## remake every generated figure, table and model (`python -m booktools.publish --list`)
 	$(PYTHON) -m booktools.publish

@@ -245,16 +245,7 @@ class TrainingRun:
         """
         if final is None:
             final = i == self.iterations - 1
-        first_loss = loss if self.first_loss is None else self.first_loss
-        check_loss(
-            loss,
-            first_loss=first_loss,
-            iteration=i,
-            lr=self.lr,
-            params=params,
-            final=final,
-        )
-        self.first_loss = first_loss
+        self.watch_loss(i, loss, params, final=final)
         self.history["iteration"].append(i)
         self.history["loss"].append(loss)
         self.history["accuracy"].append(accuracy)
@@ -274,6 +265,27 @@ class TrainingRun:
         loss = cross_entropy(A2, Y)
         accuracy = float(np.mean(np.argmax(A2, axis=0) == Y))
         self.record(i, loss, accuracy, params)
+
+    def watch_loss(
+        self, i: int, loss: float, params: dict[str, np.ndarray], *, final: bool = False
+    ) -> None:
+        """Check a loss: the first one watched becomes the run's reference, ``first_loss``.
+
+        Raises:
+            DivergenceError: ``loss`` is NaN or infinite or, with ``final``, more than
+                twice the first loss and more than one above it; the error carries
+                ``params``, the last finite ones.
+        """
+        if self.first_loss is None:
+            self.first_loss = loss
+        check_loss(
+            loss,
+            first_loss=self.first_loss,
+            iteration=i,
+            lr=self.lr,
+            params=params,
+            final=final,
+        )
 
     def watch(
         self,

@@ -7,62 +7,46 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 
 # ~/~ begin <<docs/engineering.md#cli-parser>>[init]
-def positive_int(text: str) -> int:
-    """An argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive integer, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+def number_type(
+    convert: Callable[[str], float],
+    accept: Callable[[float], bool],
+    wanted: str,
+    out_of_range: str | None = None,
+) -> Callable[[str], float]:
+    """An argparse type: text that ``convert`` reads as a number that ``accept`` takes.
+
+    The messages say what was ``wanted`` (or ``out_of_range``, for a number refused).
+    """
+
+    def parse(text: str) -> float:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}") from None
+        if not accept(value):
+            message = f"must be {out_of_range or wanted}, got {text}"
+            raise argparse.ArgumentTypeError(message)
+        return value
+
+    return parse
 
 
-def seed_int(text: str) -> int:
-    """An argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be an integer 0 or larger, got {text!r}"
-        ) from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer 0 or larger, got {text}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """An argparse type: a positive finite number."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive number, got {text!r}"
-        ) from None
-    if not value > 0 or not np.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
-    return value
-
-
-def warmup_fraction(text: str) -> float:
-    """An argparse type: a number in [0, 1)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a number in [0, 1), got {text!r}"
-        ) from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), got {text}")
-    return value
+positive_int = number_type(int, lambda value: value >= 1, "a positive integer")
+seed_int = number_type(int, lambda value: value >= 0, "an integer 0 or larger")
+positive_float = number_type(
+    float,
+    lambda value: value > 0 and np.isfinite(value),
+    "a positive number",
+    "a positive finite number",
+)
+warmup_fraction = number_type(float, lambda value: 0 <= value < 1, "a number in [0, 1)")
 
 
 ENGINES = ("fast", "reference", "minibatch")

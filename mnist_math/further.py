@@ -8,29 +8,27 @@ appendix "Going further: the machinery" (docs/further-machinery.md).
 # ~/~ begin <<docs/further-machinery.md#further-imports>>[init]
 import os
 from collections.abc import Callable, Mapping
+from functools import partial
 
 import numpy as np
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
 from ._checks import (
     PARAM_NAMES,
     check_count,
-    check_finite,
     check_fraction,
     check_labels,
-    check_loss,
     check_matrix,
     check_params,
     check_rate,
     check_same_dtype,
     check_seed,
-    warn_if_not_pixels,
 )
+from ._training import TrainingRun, check_training_inputs, starting_params
 from .backward import backward_prop
 from .forward import forward_prop
 from .loss import cross_entropy
-from .train import GRADIENT_NAMES, get_predictions, starting_params, update_params
+from .train import get_predictions, update_params
 
 # Overflow inside a training step is caught by the divergence watch, not warned about.
 QUIET = {"over": "ignore", "invalid": "ignore"}  # np.errstate of the training loop
@@ -251,9 +249,6 @@ def adam_update(
 # ~/~ end
 
 # ~/~ begin <<docs/going-further.md#further-schedule>>[init]
-SCHEDULES = ("constant", "cosine")
-
-
 def cosine_lr(lr: float, step: int, total_steps: int) -> float:
     # ~/~ begin <<docs/further-machinery.md#further-cosine-doc>>[init]
     r"""The learning rate of step ``step`` of ``total_steps`` under the cosine schedule.
@@ -302,9 +297,6 @@ def scheduled_lr(
 # ~/~ end
 
 # ~/~ begin <<docs/further-machinery.md#further-train>>[init]
-OPTIMIZERS = ("sgd", "momentum", "adam")
-
-
 def train_minibatch(
     X: np.ndarray,
     Y: np.ndarray,
@@ -378,22 +370,20 @@ def train_minibatch(
     """
     # ~/~ end
     # ~/~ begin <<docs/further-machinery.md#further-train-checks>>[init]
-    X = check_matrix("X", X)
+    X, Y, lr, seed = check_training_inputs(
+        X,
+        Y,
+        lr=lr,
+        seed=seed,
+        optimizer=optimizer,
+        schedule=schedule,
+        n_hidden=n_hidden,
+        epochs=epochs,
+    )
     m = X.shape[1]
-    Y = check_labels("Y", Y, n_classes=10, m=m)
-    check_count("n_hidden", n_hidden)
     batch_size = check_count("batch_size", batch_size, at_most=m)
-    epochs = check_count("epochs", epochs)
-    lr = check_rate("lr", lr)
-    seed = check_seed(seed)
     momentum = check_fraction("momentum", momentum)
     warmup = check_fraction("warmup", warmup)
-    if optimizer not in OPTIMIZERS:
-        known = ", ".join(OPTIMIZERS)
-        raise ValueError(f"optimizer must be one of {known}, got {optimizer!r}")
-    if schedule not in SCHEDULES:
-        known = ", ".join(SCHEDULES)
-        raise ValueError(f"schedule must be one of {known}, got {schedule!r}")
     threads = available_cores() if threads is None else check_count("threads", threads)
     if (X_val is None) != (Y_val is None):
         raise ValueError("pass X_val and Y_val together, or neither")
@@ -401,7 +391,6 @@ def train_minibatch(
         X_val = check_matrix("X_val", X_val, rows=X.shape[0])
         X_val = X_val.astype(X.dtype, copy=False)
         Y_val = check_labels("Y_val", Y_val, n_classes=10, m=X_val.shape[1])
-    warn_if_not_pixels(X)
     # ~/~ end
     # ~/~ begin <<docs/further-machinery.md#further-train-setup>>[init]
     params = starting_params(params, X, n_hidden=n_hidden, seed=seed, scheme=scheme)
@@ -414,89 +403,65 @@ def train_minibatch(
     warmup_steps = round(warmup * total_steps)
     if optimizer == "momentum":
         state = init_momentum(params)
+        optimizer_step = partial(momentum_update, momentum=momentum, validate=False)
     elif optimizer == "adam":
         state = init_adam(params)
-    history: dict[str, list] = {"epoch": [], "iteration": [], "loss": [], "accuracy": []}
+        optimizer_step = partial(adam_update, validate=False)
+    columns = ("epoch", "iteration", "loss", "accuracy")
     if X_val is not None:
-        history["val_loss"] = []
-        history["val_accuracy"] = []
-    first_loss = float("nan")
+        columns += ("val_loss", "val_accuracy")
     epoch_loss = 0.0
     epoch_correct = 0
-    bar = tqdm(total=total_steps, desc="training", unit="step", disable=not progress)
     # ~/~ end
     # ~/~ begin <<docs/going-further.md#further-train-loop>>[init]
-    with threadpool_limits(threads, user_api="blas"), np.errstate(**QUIET):
-        for epoch in range(1, epochs + 1):
-            for step in range((epoch - 1) * steps_per_epoch, epoch * steps_per_epoch):
-                index = order[step]
-                X_batch = X if full_batch else X_rows[index].T
-                Y_batch = Y if full_batch else Y[index]
-                rate = scheduled_lr(lr, step, total_steps, schedule, warmup_steps)
-                cache = forward_prop(params, X_batch, validate=False)
-                grads = backward_prop(params, cache, X_batch, Y_batch, validate=False)
-                if optimizer == "sgd":
-                    new_params = update_params(params, grads, rate)
-                elif optimizer == "momentum":
-                    new_params, state = momentum_update(
-                        params, grads, state, rate, momentum, validate=False
-                    )
-                else:
-                    new_params, state = adam_update(
-                        params, grads, state, rate, validate=False
-                    )
-                # ~/~ begin <<docs/further-machinery.md#further-train-watch>>[init]
-                loss_sum, correct = batch_record(cache["A2"], Y_batch)
-                batch_loss = loss_sum / Y_batch.size
-                if step == 0:
-                    first_loss = batch_loss
-                check_loss(batch_loss, first_loss=first_loss, iteration=step, lr=lr, params=params)
-                check_finite(grads, GRADIENT_NAMES, iteration=step, lr=lr, params=params)
-                check_finite(new_params, PARAM_NAMES, iteration=step, lr=lr, params=params)
-                epoch_loss += loss_sum
-                epoch_correct += correct
-                # ~/~ end
-                params = new_params
-                # ~/~ begin <<docs/further-machinery.md#further-train-report>>[init]
-                if callback is not None:
-                    callback(step + 1, params)
-                bar.update()
-                # ~/~ end
+    run = TrainingRun(total_steps, lr=lr, progress=progress, unit="step", columns=columns)
+    with threadpool_limits(threads, user_api="blas"), run:
+        for step in run.steps():
+            index = order[step]
+            X_batch = X if full_batch else X_rows[index].T
+            Y_batch = Y if full_batch else Y[index]
+            rate = scheduled_lr(lr, step, total_steps, schedule, warmup_steps)
+            cache = forward_prop(params, X_batch, validate=False)
+            grads = backward_prop(params, cache, X_batch, Y_batch, validate=False)
+            # ~/~ begin <<docs/further-machinery.md#further-train-watch>>[init]
+            loss_sum, correct = batch_record(cache["A2"], Y_batch)
+            run.watch_loss(step, loss_sum / Y_batch.size, params)
+            epoch_loss += loss_sum
+            epoch_correct += correct
+            # ~/~ end
+            if optimizer == "sgd":
+                params = run.step(step, update_params, params, grads, rate)
+            else:  # momentum_update or adam_update, with the state they carry
+                params, state = run.step(step, optimizer_step, params, grads, state, rate)
+            # ~/~ begin <<docs/further-machinery.md#further-train-report>>[init]
+            if callback is not None:
+                callback(step + 1, params)
+            # ~/~ end
             # ~/~ begin <<docs/further-machinery.md#further-train-record>>[init]
-            history["epoch"].append(epoch)
-            history["iteration"].append(step + 1)
-            history["loss"].append(epoch_loss / m)
-            history["accuracy"].append(epoch_correct / m)
-            line = f"epoch {epoch}/{epochs}: loss {epoch_loss / m:.4f}, "
-            line += f"training accuracy {epoch_correct / m:.2%}"
-            epoch_loss = 0.0
-            epoch_correct = 0
-            if X_val is not None:
-                val_loss, val_accuracy = evaluate(params, X_val, Y_val)
-                history["val_loss"].append(val_loss)
-                history["val_accuracy"].append(val_accuracy)
-                line += f", validation accuracy {val_accuracy:.2%}"
-            bar.set_postfix(loss=f"{history['loss'][-1]:.4f}", acc=f"{history['accuracy'][-1]:.2%}")
-            if progress:
-                bar.write(line)
+            if (step + 1) % steps_per_epoch == 0:  # the end of an epoch
+                epoch = (step + 1) // steps_per_epoch
+                line = f"epoch {epoch}/{epochs}: loss {epoch_loss / m:.4f}, "
+                line += f"training accuracy {epoch_correct / m:.2%}"
+                validation = {}
+                if X_val is not None:
+                    val_loss, val_accuracy = evaluate(params, X_val, Y_val)
+                    validation = {"val_loss": val_loss, "val_accuracy": val_accuracy}
+                    line += f", validation accuracy {val_accuracy:.2%}"
+                loss, accuracy = epoch_loss / m, epoch_correct / m
+                run.record(step + 1, loss, accuracy, params, final=False, epoch=epoch, **validation)
+                run.note(line)
+                epoch_loss = 0.0
+                epoch_correct = 0
             # ~/~ end
         # ~/~ begin <<docs/further-machinery.md#further-train-final-check>>[init]
-        bar.close()
         first = order[0]
         X_first = X if full_batch else X_rows[first].T
         A2_first = forward_prop(params, X_first, validate=False)["A2"]
         final_loss = batch_record(A2_first, Y[first])[0] / first.size
-        check_loss(
-            final_loss,
-            first_loss=first_loss,
-            iteration=total_steps - 1,
-            lr=lr,
-            params=params,
-            final=True,
-        )
+        run.watch_loss(total_steps - 1, final_loss, params, final=True)
         # ~/~ end
     # ~/~ end
-    return params, history
+    return params, run.history
 # ~/~ end
 
 # ~/~ begin <<docs/going-further.md#further-recipes>>[init]

@@ -446,17 +446,23 @@ def read_npz(path: Path, stream: BinaryIO) -> tuple[dict, dict[str, np.ndarray]]
     return meta, params
 
 
+def check_names(path: Path, found: list[str], expected: tuple[str, ...]) -> None:
+    """Raise ``ModelFileError`` unless ``found`` holds exactly the names ``expected``."""
+    missing = ", ".join(name for name in expected if name not in found) or "nothing"
+    extra = ", ".join(sorted(set(found) - set(expected)))[:200] or "nothing"
+    if missing != "nothing" or extra != "nothing":
+        wanted = ", ".join(expected[:-1]) + " and " + expected[-1]
+        message = f"expected {wanted}; missing {missing}, extra {extra}"
+        raise ModelFileError(f"{path}: {message}")
+
+
 def check_entries(path: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     """The archive's entries by name: exactly meta, W1, b1, W2, b2, readable as declared."""
     infos = archive.infolist()
     names = [info.filename.removesuffix(".npy") for info in infos]
     if len(set(names)) != len(names):
         raise ModelFileError(f"{path}: the archive holds an entry twice")
-    missing = ", ".join(name for name in NPZ_ENTRIES if name not in names) or "nothing"
-    extra = ", ".join(sorted(set(names) - set(NPZ_ENTRIES)))[:200] or "nothing"
-    if missing != "nothing" or extra != "nothing":
-        message = f"expected W1, b1, W2, b2 and meta; missing {missing}, extra {extra}"
-        raise ModelFileError(f"{path}: {message}")
+    check_names(path, names, (*PARAM_NAMES, "meta"))
     for info in infos:
         if info.flag_bits & 0x1:
             raise ModelFileError(f"{path}: {info.filename} is encrypted")
@@ -529,11 +535,7 @@ def read_safetensors(
     text = header.pop("__metadata__").get("meta")
     if not isinstance(text, str):
         raise ModelFileError(f"{path}: a safetensors file without an {FORMAT} meta")
-    missing = ", ".join(name for name in PARAM_NAMES if name not in header) or "nothing"
-    extra = ", ".join(sorted(set(header) - set(PARAM_NAMES)))[:200] or "nothing"
-    if missing != "nothing" or extra != "nothing":
-        message = f"expected W1, b1, W2 and b2; missing {missing}, extra {extra}"
-        raise ModelFileError(f"{path}: {message}")
+    check_names(path, list(header), PARAM_NAMES)
     meta = read_meta(path, text)
     spans = sorted(tensor_span(path, name, header[name], meta) for name in PARAM_NAMES)
     end = 0

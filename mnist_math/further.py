@@ -185,7 +185,7 @@ def adam_update(
     \phi &\leftarrow \beta_1 \phi + (1 - \beta_1) \nabla, &
     v &\leftarrow \beta_2 v + (1 - \beta_2) \nabla^2, \\
     \hat \phi &= \phi / (1 - \beta_1^t), & \hat v &= v / (1 - \beta_2^t), \\
-    \theta &\leftarrow \theta - \alpha\, \hat \phi / (\sqrt{\hat v} + \epsilon), & &
+    \theta &\leftarrow \theta - \alpha\, \hat \phi / (\sqrt{\hat v} + \delta), & &
     \end{aligned}
     $$
 
@@ -201,7 +201,7 @@ def adam_update(
         lr: Learning rate $\alpha > 0$.
         beta1: Decay rate $\beta_1$ of the first moment, in [0, 1).
         beta2: Decay rate $\beta_2$ of the second moment, in [0, 1).
-        eps: $\epsilon > 0$, added to $\sqrt{\hat v}$.
+        eps: $\delta > 0$, added to $\sqrt{\hat v}$.
         validate: Check the arguments first; the trainer passes False.
 
     Returns:

@@ -121,10 +121,11 @@ def ink_image(gray: np.ndarray) -> np.ndarray:
     r"""Light ink on a dark background, stretched to [0, 1], with the background at 0.
 
     Implements [the ink normalisation][eq-ink]:
-    $\tilde{x} = \min(1, \max(0, (x - \phi) / (x_{\max} - \phi)))$ with the floor
-    $\phi = x_{\mathrm{bg}} + \min(\max(15 \delta, \rho (x_{\max} - x_{\mathrm{bg}})),
-    (x_{\max} - x_{\mathrm{bg}}) / 2)$, where $x_{\mathrm{bg}}$ is the median of the border
-    (after inverting a light background), $\delta$ the border's median absolute deviation,
+    $\tilde{x} = \min(1, \max(0, (x - x_{\mathrm{floor}}) / (x_{\max} - x_{\mathrm{floor}})))$
+    with the floor $x_{\mathrm{floor}} = x_{\mathrm{bg}} + \min(\max(15 \nu,
+    \rho (x_{\max} - x_{\mathrm{bg}})), (x_{\max} - x_{\mathrm{bg}}) / 2)$, where
+    $x_{\mathrm{bg}}$ is the median of the border (after inverting a light background),
+    $\nu$ the border's median absolute deviation,
     and $\rho = 0.05$ unless the border is even.
 
     Args:
@@ -191,16 +192,16 @@ def area_weights(n: int, n_new: int) -> np.ndarray:
 def fit_in_box(crop: np.ndarray, box: int = BOX) -> np.ndarray:
     r"""Resize a crop so that its longer side is ``box`` pixels, keeping the aspect ratio.
 
-    Computes $S = R^{(N_r \to N'_r)} C R^{(N_c \to N'_c)\top}$
-    ([area averaging][eq-area-average]) with $\max(N'_r, N'_c) = $ ``box``.
+    Computes $S = R^{(N_r \to N'_r)} C R^{(N_s \to N'_s)\top}$
+    ([area averaging][eq-area-average]) with $\max(N'_r, N'_s) = $ ``box``.
 
     Args:
-        crop: 2-D float array ($N_r$, $N_c$), the ink's bounding box.
+        crop: 2-D float array ($N_r$, $N_s$), the ink's bounding box.
         box: Side of the box.
 
     Returns:
-        float64 array ($N'_r$, $N'_c$), the longer side ``box``, the shorter
-            ``floor(box * min(N_r, N_c) / max(N_r, N_c) + 0.5)`` (at least 1).
+        float64 array ($N'_r$, $N'_s$), the longer side ``box``, the shorter
+            ``floor(box * min(N_r, N_s) / max(N_r, N_s) + 0.5)`` (at least 1).
     """
     rows, cols = crop.shape
     scale = box / max(rows, cols)
@@ -214,7 +215,7 @@ def centre_of_mass(S: np.ndarray) -> tuple[float, float]:
     r"""The brightness-weighted mean row and column of a picture.
 
     Implements [the centre of mass][eq-centre-of-mass]:
-    $\bar{r} = \sum_{r,c} r S_{rc} / \sum_{r,c} S_{rc}$, and likewise $\bar{c}$.
+    $\bar{r} = \sum_{r,s} r S_{rs} / \sum_{r,s} S_{rs}$, and likewise $\bar{s}$.
 
     Args:
         S: 2-D float array (rows, columns), non-negative, not all zero.

@@ -25,8 +25,6 @@ a quiet machine.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -38,23 +36,12 @@ sys.path.insert(
     0, str(ROOT)
 )  # the book's tooling (booktools) is not an installed package
 
+from booktools.machine import cores, cpu  # noqa: E402
 from booktools.numbers import write_numbers  # noqa: E402
 from mnist_math import backward_prop, cross_entropy, forward_prop, init_params  # noqa: E402
 from mnist_math.data import as_columns, load_mnist  # noqa: E402
 
 EPS = 1e-5
-
-
-def cpu_name() -> str:
-    """The CPU's model name and the number of cores, as the chapter names it."""
-    model = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{model}, {os.cpu_count()} cores"
 
 
 def finite_difference_gradient(
@@ -138,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         "backprop": seconds(backprop),
         "forward": seconds(forward),
         "ratio": f"{float(f'{ratio:.2g}'):,.0f}",
-        "cpu": cpu_name(),
+        "cpu": f"{cpu()}, {cores()} cores",
     }
     for key, text in values.items():
         print(f"{key}: {text}")

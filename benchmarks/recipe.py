@@ -25,7 +25,6 @@ test set (docs/generated/long-run.md and long-run.json).
 import argparse
 import datetime
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -40,26 +39,12 @@ from mnist_math.further import RECIPES, available_cores, evaluate, validation_sp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from speed import SHORT, blas_name, seed_gradient_descent  # noqa: E402
+from speed import SHORT, seed_gradient_descent  # noqa: E402
 
+from booktools.machine import blas, cpu  # noqa: E402
 from booktools.numbers import write_numbers  # noqa: E402
 
 SEEDS = 5
-
-
-def cpu_name() -> str:
-    """The processor's name, family and model (Linux), and whether it has AVX-512."""
-    fields = {}
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
-            for line in cpuinfo:
-                key, _, value = line.partition(":")
-                fields.setdefault(key.strip(), value.strip())
-    except OSError:
-        return platform.processor() or platform.machine()
-    name = fields.get("model name", platform.machine())
-    vector = "AVX-512" if "avx512f" in fields.get("flags", "").split() else "AVX2"
-    return f"{name} (family {fields.get('cpu family')}, model {fields.get('model')}, {vector})"
 
 
 SEED_LONG = 11  # iterations of the seed's code: (time of 11 - time of 1) / 10
@@ -137,8 +122,8 @@ def best_recipe(rounds: int, seeds: int) -> None:
     iteration = min(seed_times)
     ratio = best_time / iteration
     note = (
-        f"Measured {datetime.date.today().isoformat()} on {cpu_name()}, {threads} cores "
-        f"({threads} BLAS threads), NumPy {np.__version__}, {blas_name()}; load average "
+        f"Measured {datetime.date.today().isoformat()} on {cpu()}, {threads} cores "
+        f"({threads} BLAS threads), NumPy {np.__version__}, {blas()}; load average "
         f"{load_before:.1f} before and {load_after:.1f} after."
     )
     lines = [
@@ -204,8 +189,8 @@ def long_run(seeds: int) -> None:
     tests = [row[2] for row in rows]
     validations = [row[1] for row in rows]
     note = (
-        f"Measured {datetime.date.today().isoformat()} on {cpu_name()}, {threads} BLAS "
-        f"threads, NumPy {np.__version__}, {blas_name()}; load average {load_before:.1f} "
+        f"Measured {datetime.date.today().isoformat()} on {cpu()}, {threads} BLAS "
+        f"threads, NumPy {np.__version__}, {blas()}; load average {load_before:.1f} "
         f"at the start."
     )
     lines = [

@@ -17,7 +17,7 @@ them. So a sentence cannot drift from its table:
 - ``python -m booktools.numbers --update`` rewrites every marked number from the data after
   the scripts were rerun (review the diff: the sentence around a number may need new words).
 
-    python -m booktools.numbers              # check every page; exit 1 on a mismatch
+    python -m booktools.numbers              # check every page and the README; exit 1 on a mismatch
     python -m booktools.numbers --update     # rewrite the marked numbers from the data
 """
 
@@ -130,6 +130,11 @@ def unmarked(text: str) -> str:
     return MARKER_RE.sub(lambda match: match["text"], text)
 
 
+def book_pages() -> list[Path]:
+    """Every page whose prose may quote a measured number: the chapters and the README."""
+    return [*sorted(DOCS.glob("*.md")), DOCS.parent / "README.md"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m booktools.numbers",
@@ -141,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("pages", nargs="*", type=Path, help="default: every docs/*.md")
     args = parser.parse_args(argv)
     numbers = load_numbers()
-    pages = args.pages or sorted(DOCS.glob("*.md"))
+    pages = args.pages or book_pages()
     problems: list[Problem] = []
     for page in pages:
         text = page.read_text(encoding="utf-8")

@@ -25,7 +25,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable
@@ -34,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 from mnist_math import gradient_descent, init_params, momentum_update, train_minibatch
 from mnist_math._checks import DivergenceError
@@ -55,6 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the book's tooling (booktools), run as a script
 from booktools.figures import NUMPY_COLOR, TORCH_COLOR, book_style, save  # noqa: E402
 from booktools.figures import TEST_COLOR as GREEN  # noqa: E402
+from booktools.machine import blas, cpu  # noqa: E402
 from booktools.numbers import write_numbers  # noqa: E402
 
 SEEDS = 5
@@ -94,34 +94,12 @@ def training_split() -> Data:
 # Bookkeeping
 
 
-def cpu_name() -> str:
-    """The processor's name, family and model (Linux), and whether it has AVX-512."""
-    fields = {}
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
-            for line in cpuinfo:
-                key, _, value = line.partition(":")
-                fields.setdefault(key.strip(), value.strip())
-    except OSError:
-        return platform.processor() or platform.machine()
-    name = fields.get("model name", platform.machine())
-    vector = "AVX-512" if "avx512f" in fields.get("flags", "").split() else "AVX2"
-    return f"{name} (family {fields.get('cpu family')}, model {fields.get('model')}, {vector})"
-
-
-def blas_name() -> str:
-    for library in threadpool_info():
-        if library["user_api"] == "blas":
-            return f"{library['internal_api']} {library['version']} ({library['architecture']})"
-    return "unknown BLAS"
-
-
 def machine_note(threads: str) -> str:
     """One line saying when and on what the numbers were measured."""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (
-        f"Measured {datetime.date.today().isoformat()} on {cpu_name()}, "
-        f"{available_cores()} cores, NumPy {np.__version__}, {blas_name()}, {threads}, "
+        f"Measured {datetime.date.today().isoformat()} on {cpu()}, "
+        f"{available_cores()} cores, NumPy {np.__version__}, {blas()}, {threads}, "
         f"load average {load:.1f} at the start; times vary with the machine and its load."
     )
 

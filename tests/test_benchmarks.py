@@ -165,10 +165,14 @@ def test_the_speed_words_hold_on_a_quiet_measurement() -> None:
             v("speed.x_fast32"),
             v("speed.float32_work") ** 2,
         ),
+        # both engines turn a core's work into less wall-clock time, and within 15% of
+        # each other ("about as well")
+        ("the seed's BLAS uses the second core", 1.3, v("speed.seed_cores")),
+        ("train_fast's threads use the second core", 1.3, v("speed.fast_cores")),
         (
-            "train_fast's threads use the second core better than the seed's BLAS",
-            v("speed.seed_cores"),
-            v("speed.fast_cores"),
+            "train_fast's threads use it about as well as the seed's BLAS",
+            abs(v("speed.fast_cores") / v("speed.seed_cores") - 1),
+            0.15,
         ),
         (
             "train_fast reads X far below the read rate (a third of it at most)",

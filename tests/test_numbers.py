@@ -8,7 +8,6 @@ the book; the others show that the check bites and that ``--update`` repairs wha
 from pathlib import Path
 
 from booktools import numbers
-from booktools.blocks import DOCS
 
 PAGE = """The engine is <!--n:speed.ratio-->2.65×<!--/n--> faster, in a run
 of <!--n:speed.time-->12.5 s<!--/n-->; a plain 3 stays as it is.
@@ -18,7 +17,7 @@ of <!--n:speed.time-->12.5 s<!--/n-->; a plain 3 stays as it is.
 def test_every_marked_number_is_its_datum() -> None:
     data = numbers.load_numbers()
     problems = []
-    for page in sorted(DOCS.glob("*.md")):
+    for page in numbers.book_pages():
         problems += numbers.problems_in(page.read_text(encoding="utf-8"), data, page.name)
     assert not problems, "\n".join(str(problem) for problem in problems)
 

@@ -17,6 +17,7 @@ from test_torch_twin import (  # the parity tolerance and data of the PyTorch tw
     relative_difference,
     synthetic,
 )
+from threadpoolctl import threadpool_limits
 
 from mnist_math import (
     accuracy,
@@ -381,7 +382,8 @@ def test_same_init_other_seed_changes_only_the_batches(data) -> None:
 
 
 def test_full_batch_sgd_is_gradient_descent(data) -> None:
-    """batch_size=m, SGD, constant rate, the seed's weights: chapter 7's loop, bit for bit."""
+    """batch_size=m, SGD, constant rate, the seed's weights: chapter 7's loop, bit for bit
+    (both on one BLAS thread: another thread count sums in another order)."""
     X, Y = data
     params, history = train_minibatch(
         X,
@@ -395,8 +397,10 @@ def test_full_batch_sgd_is_gradient_descent(data) -> None:
         schedule="constant",
         warmup=0.0,
         seed=2,
+        threads=1,
     )
-    reference, _ = gradient_descent(X, Y, lr=0.1, iterations=12, n_hidden=10, seed=2)
+    with threadpool_limits(1, user_api="blas"):
+        reference, _ = gradient_descent(X, Y, lr=0.1, iterations=12, n_hidden=10, seed=2)
     for name in PARAM_NAMES:
         assert np.array_equal(params[name], reference[name]), (
             f"{name} differs from chapter 7"

@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -251,14 +252,34 @@ def test_unmutated_copy_passes(tmp_path: Path) -> None:
     )
 
 
+def run_mutation(mutation: Mutation, folder: Path) -> subprocess.CompletedProcess[str]:
+    """Tangle the mutated copy in ``folder`` and run the test that should catch it."""
+    return run_formula_tests(tangled_copy(folder, mutation), [mutation.caught_by])
+
+
+@pytest.fixture(scope="module")
+def mutation_runs(request, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+    """The mutations this session's tests ask for, each tangled and tested in its own copy
+    and subprocess, two at a time (each run is mostly a Python start-up: two keep two cores
+    busy)."""
+    wanted = [
+        item.callspec.params["mutation"]
+        for item in request.session.items
+        if item.originalname == "test_mutation_is_caught"
+    ]
+    folders = [tmp_path_factory.mktemp(mutation.id) for mutation in wanted]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = pool.map(run_mutation, wanted, folders)
+        return {mutation.id: result for mutation, result in zip(wanted, results)}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "mutation", MUTATIONS, ids=[mutation.id for mutation in MUTATIONS]
 )
-def test_mutation_is_caught(mutation: Mutation, tmp_path: Path, record_property) -> None:
+def test_mutation_is_caught(mutation: Mutation, mutation_runs, record_property) -> None:
     record_property("mutation", mutation.id)
-    copy = tangled_copy(tmp_path, mutation)
-    result = run_formula_tests(copy, [mutation.caught_by])
+    result = mutation_runs[mutation.id]
     failed = [
         line
         for line in result.stdout.splitlines()

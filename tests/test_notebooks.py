@@ -8,7 +8,9 @@ it (the first cell finds ``mnist_math`` installed and installs nothing).
 """
 
 import json
+import multiprocessing
 import re
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -61,9 +63,10 @@ def test_notebook_is_valid_and_holds_every_block(page: Path) -> None:
     )
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("page", CHAPTERS, ids=[page.stem for page in CHAPTERS])
-def test_notebook_runs_top_to_bottom(page: Path) -> None:
+def execute(page: Path) -> tuple[str | None, int, int]:
+    """Run the chapter's notebook in a fresh kernel: ``(failure or None, cells, cells run)``.
+
+    Runs in a worker process of ``executed`` (each notebook in its own kernel anyway)."""
     notebook = build(page)
     client = nbclient.NotebookClient(
         notebook,
@@ -74,6 +77,31 @@ def test_notebook_runs_top_to_bottom(page: Path) -> None:
     try:
         client.execute()
     except nbclient.exceptions.CellExecutionError as error:
-        pytest.fail(f"{page.name}: a cell failed in the notebook:\n{str(error)[-3000:]}")
-    executed = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    assert all(cell.execution_count for cell in executed), "every code cell ran"
+        return f"{page.name}: a cell failed in the notebook:\n{str(error)[-3000:]}", 0, 0
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    return None, len(code), sum(1 for cell in code if cell.execution_count)
+
+
+@pytest.fixture(scope="module")
+def executed(request) -> dict[str, tuple[str | None, int, int]]:
+    """The notebooks this session's tests ask for, executed two at a time: a kernel's
+    start-up is most of a notebook's time, and two kernels keep two cores busy."""
+    wanted = sorted(
+        {
+            item.callspec.params["page"]
+            for item in request.session.items
+            if item.originalname == "test_notebook_runs_top_to_bottom"
+        }
+    )
+    spawn = multiprocessing.get_context("spawn")  # no fork of a process with threads
+    with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
+        return dict(zip([page.stem for page in wanted], pool.map(execute, wanted)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", CHAPTERS, ids=[page.stem for page in CHAPTERS])
+def test_notebook_runs_top_to_bottom(page: Path, executed) -> None:
+    failure, cells, ran = executed[page.stem]
+    if failure:
+        pytest.fail(failure)
+    assert ran == cells > 0, f"{ran} of {cells} code cells ran"

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -33,6 +34,8 @@ from site_harness import CDN_SCRIPT, DAMAGED_PAGES, SiteServer
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+# The top of every page by default; whole pages (slower) with MNIST_MATH_FULL_SCREENSHOTS=1.
+FULL_SCREENSHOTS = os.environ.get("MNIST_MATH_FULL_SCREENSHOTS") == "1"
 
 
 def _allowed_remote() -> re.Pattern:
@@ -265,7 +268,11 @@ def check_site(
                 if screenshots is not None:
                     screenshots.mkdir(parents=True, exist_ok=True)
                     slug = name.replace("/", "__")
-                    page.screenshot(path=str(screenshots / f"{slug}.png"), full_page=True)
+                    # The top of the page (the whole page, a second per long chapter,
+                    # with MNIST_MATH_FULL_SCREENSHOTS=1): a picture to look at, not a check.
+                    page.screenshot(
+                        path=str(screenshots / f"{slug}.png"), full_page=FULL_SCREENSHOTS
+                    )
         finally:
             context.close()
         # Every same-origin link: the target answers 200 and holds the anchor.

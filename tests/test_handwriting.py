@@ -590,6 +590,16 @@ def test_mnist_digits_redrawn_off_centre_come_back(mnist_raw) -> None:
     assert agreement >= 0.95, (
         f"the seed network agrees on only {agreement:.1%} of the redrawn digits"
     )
+    # Chapter 12 quotes these figures: its sentence states what this run measures.
+    chapter = " ".join(
+        (ROOT / "docs" / "handwriting.md").read_text(encoding="utf-8").split()
+    )
+    for stated in (
+        f"(the lowest is {cosines.min():.4f};",
+        f"score {yardstick:.2f} on average)",
+        f"reads the same digit in {agreement:.1%} of them",
+    ):
+        assert stated in chapter, f"docs/handwriting.md should say {stated!r}"
 
 
 # --------------------------------------------------------------------------

@@ -415,6 +415,36 @@ def displayed_too_often(chapter: str, most: int = 2) -> dict[str, int]:
     return {equation: count for equation, count in counts.items() if count > most}
 
 
+def test_the_unsure_example_is_described_by_its_printed_numbers() -> None:
+    """Chapter 5's real example: the sentence after the printed column of dZ2 quotes that
+    column (the block runner checks the column against a fresh run)."""
+    block = next(
+        block
+        for block in runnable_blocks(DOCS / "backward.md")
+        if "dZ2_column" in block.code
+    )
+    printed = {
+        int(c): (float(a), float(d))
+        for c, a, d in re.findall(
+            r"class (\d): a_c = ([\d.]+), dZ2 = ([+-][\d.]+)", block.output or ""
+        )
+    }
+    assert sorted(printed) == list(range(10)), "the block prints all ten classes"
+    label = int(re.search(r"label (\d)", block.output).group(1))
+    wrong = sorted((c for c in printed if c != label), key=lambda c: -printed[c][0])
+    first, second = wrong[:2]
+    a_label = printed[label][0]
+    chapter = " ".join((DOCS / "backward.md").read_text(encoding="utf-8").split())
+    for stated in (
+        f"reads this {label} correctly but without conviction: {a_label:.1%} for {label}, "
+        f"{printed[first][0]:.1%} for {first}.",
+        f"strength $1 - {a_label:.3f} = {-printed[label][1]:.3f}$",
+        f"the logits of the {first} and the {second}",
+        f"down with strengths {printed[first][1]:.3f} and {printed[second][1]:.3f};",
+    ):
+        assert stated in chapter, f"docs/backward.md should say {stated!r}"
+
+
 def test_chapter_5_displays_each_backward_formula_at_most_twice() -> None:
     chapter = (DOCS / "backward.md").read_text(encoding="utf-8")
     too_often = displayed_too_often(chapter)

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the book's tooling (booktools), run as a script
 
 from booktools import machine  # noqa: E402
-from booktools.numbers import write_numbers  # noqa: E402
+from booktools.numbers import write_generated  # noqa: E402
 from mnist_math import (  # noqa: E402
     accuracy,
     gradient_descent,
@@ -107,11 +107,8 @@ def main() -> None:
     for key, value in numbers.items():
         print(f"{key}: {value}")
     if not args.no_write:
-        GENERATED.mkdir(parents=True, exist_ok=True)
-        for name, text in tables.items():
-            (GENERATED / name).write_text(text, encoding="utf-8")
-        write_numbers("precision", numbers)
-        print(f"wrote {', '.join(tables)} and precision.json in {GENERATED}")
+        paths = write_generated("precision", tables, numbers)
+        print(f"wrote {', '.join(path.name for path in paths)} in {GENERATED}")
 
 
 def report(results: dict, footer: str) -> tuple[dict, dict]:

@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the book's tooling (booktools), run as a script
 
 from booktools import machine  # noqa: E402
-from booktools.numbers import write_numbers  # noqa: E402
+from booktools.numbers import write_generated  # noqa: E402
 from mnist_math import gradient_descent, init_params, train_fast  # noqa: E402
 from mnist_math.data import as_columns, load_mnist  # noqa: E402
 from mnist_math.torch_twin import train_torch  # noqa: E402
@@ -419,11 +419,8 @@ def main() -> None:
     for key, value in numbers.items():
         print(f"{key}: {value}")
     if not args.no_write:
-        GENERATED.mkdir(parents=True, exist_ok=True)
-        for name, text in tables.items():
-            (GENERATED / name).write_text(text, encoding="utf-8")
-        path = write_numbers("speed", numbers)
-        written = ", ".join([*tables, path.name])
+        paths = write_generated("speed", tables, numbers)
+        written = ", ".join(path.name for path in paths)
         print(f"wrote {written} in {GENERATED.relative_to(ROOT)}")
     if not quiet:
         print(

@@ -90,6 +90,19 @@ def write_numbers(name: str, values: dict[str, str], folder: Path = GENERATED) -
     return path
 
 
+def write_generated(
+    name: str, tables: dict[str, str], values: dict[str, str], folder: Path = GENERATED
+) -> list[Path]:
+    """Write each of ``tables`` (file name: Markdown) into ``folder`` and ``values`` as
+    ``folder/name.json``: what a benchmark publishes. Returns the paths, the JSON last."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for file, text in tables.items():
+        (folder / file).write_text(text, encoding="utf-8")
+        paths.append(folder / file)
+    return [*paths, write_numbers(name, values, folder)]
+
+
 LINE_START_RE = re.compile(r"^[ \t]*<!--n:", re.M)
 
 

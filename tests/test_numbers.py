@@ -130,7 +130,7 @@ def unquoted_numbers(path: Path, allowed: set[str] = frozenset()) -> list[str]:
             line = lines[number]
             if line.lstrip().startswith("#"):
                 break
-            prose = re.sub(r"<!--n:.*?<!--/n-->", "", line)
+            prose = numbers.MARKER_RE.sub("", line)
             for match in NUMBER.finditer(prose):
                 token = match.group(0)
                 if token not in allowed and not _is_quoted(token, printed):
@@ -165,3 +165,19 @@ def test_a_misquoted_output_is_caught(tmp_path: Path) -> None:
         "page.md:9: 3.1",
     ]
     assert unquoted_numbers(page, {"2.85", "3.1"}) == []
+
+
+def test_a_benchmark_writes_its_tables_and_its_numbers(tmp_path: Path) -> None:
+    paths = numbers.write_generated(
+        "speed",
+        {"speed.md": "| a |\n", "speed-one-core.md": "| b |\n"},
+        {"r": "2×"},
+        tmp_path,
+    )
+    assert [path.name for path in paths] == [
+        "speed.md",
+        "speed-one-core.md",
+        "speed.json",
+    ]
+    assert (tmp_path / "speed-one-core.md").read_text(encoding="utf-8") == "| b |\n"
+    assert numbers.load_numbers(tmp_path) == {"speed.r": "2×"}

@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 import os
 import re
 import subprocess
@@ -141,14 +140,6 @@ def test_the_output_error_figure_draws_minus_dz2() -> None:
 # The table of every gradient
 
 
-def load_hook():
-    spec = importlib.util.spec_from_file_location("book_hook", DOCS / "hooks" / "book.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["book_hook"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def mkdocs_nav() -> list:
     """The nav of mkdocs.yml (the file's ``!!python/name`` tags, if any, are not needed)."""
 
@@ -179,7 +170,7 @@ def gradient_rows() -> list[list[str]]:
 
 
 def test_backward_chapter_writes_the_registry_table() -> None:
-    hook = load_hook()
+    hook = gradient_table.load_hook()
     hook.on_files(None, {"nav": mkdocs_nav(), "docs_dir": str(DOCS)})
     expected = hook._gradient_table("backward.md").strip()
     assert written_gradient_table() == expected, (
@@ -189,7 +180,7 @@ def test_backward_chapter_writes_the_registry_table() -> None:
 
 
 def test_the_build_warns_about_a_stale_table(caplog) -> None:
-    hook = load_hook()
+    hook = gradient_table.load_hook()
     hook.on_files(None, {"nav": mkdocs_nav(), "docs_dir": str(DOCS)})
     page = SimpleNamespace(file=SimpleNamespace(src_uri="backward.md"))
     text = (DOCS / "backward.md").read_text(encoding="utf-8")
@@ -245,7 +236,7 @@ def test_gradient_table_rows_match_the_registry(gradient_rows: list[list[str]]) 
 def test_gradient_table_warns_about_a_missing_shape(
     monkeypatch: pytest.MonkeyPatch, caplog
 ) -> None:
-    hook = load_hook()
+    hook = gradient_table.load_hook()
     hook.on_files(None, {"nav": mkdocs_nav(), "docs_dir": str(DOCS)})
     monkeypatch.delitem(hook.BOOK.gradient_shapes, "eq-dw1")
     with caplog.at_level("WARNING"):

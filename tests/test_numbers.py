@@ -112,19 +112,16 @@ def unquoted_numbers(path: Path, allowed: set[str] = frozenset()) -> list[str]:
     lines = path.read_text(encoding="utf-8").splitlines()
     found = fences(path)
     problems = []
+    printed: list[tuple[float, bool]] = []  # every text block's numbers so far
     for index, fence in enumerate(found):
+        if fence.language == "text":
+            printed += _printed_values(fence.body)
         if (
             fence.language != "text"
             or index == 0
             or found[index - 1].language != "python"
         ):
             continue
-        printed = [
-            value
-            for shown in found[: index + 1]
-            if shown.language == "text"
-            for value in _printed_values(shown.body)
-        ]
         stop = found[index + 1].line - 1 if index + 1 < len(found) else len(lines)
         for number in range(fence.end, stop):
             line = lines[number]

@@ -21,6 +21,7 @@ time from models/*.npz) and on the same inputs:
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from pathlib import Path
 
@@ -81,6 +82,17 @@ def play(chromium, built_site):
     yield from _open_page(chromium, built_site)
 
 
+def _evaluate(page, function: str, arg=None):
+    """``page.evaluate(function, arg)`` with the argument and the answer sent as one JSON
+    string each. Playwright's own transfer of an array costs about a second per 100,000
+    numbers; a string costs almost nothing. Floats survive exactly: both JSON.stringify and
+    Python's json write the shortest text that reads back as the same double."""
+    text = page.evaluate(
+        f"(text) => JSON.stringify(({function})(JSON.parse(text)))", json.dumps(arg)
+    )
+    return json.loads(text)
+
+
 def _model_files(page) -> dict[str, Path]:
     names = [model["name"] for model in page.evaluate("mnistMath.models()")]
     assert names, "the page offers no network"
@@ -94,7 +106,7 @@ def _report(name: str, difference: float, tolerance: float) -> str:
 def test_params_are_the_model_files_weights(play) -> None:
     for name, path in _model_files(play).items():
         play.evaluate("name => mnistMath.selectModel(name)", name)
-        in_page = play.evaluate("mnistMath.params()")
+        in_page = _evaluate(play, "() => mnistMath.params()")
         params, _meta = load_params(path)
         for key, array in params.items():
             assert np.array_equal(np.array(in_page[key]), array), (
@@ -120,7 +132,8 @@ def test_forward_and_backward_match_python_on_mnist_images(play, mnist) -> None:
             stop = min(start + 25, images)
             columns = [X[:, j].tolist() for j in range(start, stop)]
             labels = [int(y) for y in Y[start:stop]]
-            answers = play.evaluate(
+            answers = _evaluate(
+                play,
                 "([xs, ys]) => xs.map((x, j) => [mnistMath.forward(x), mnistMath.backward(x, ys[j])])",
                 [columns, labels],
             )
@@ -190,7 +203,8 @@ def test_preprocess_matches_preprocess_image(play, mnist_raw) -> None:
         gray = picture / 255 if picture.dtype == np.uint8 else picture
         height, width = gray.shape
         in_page = np.array(
-            play.evaluate(
+            _evaluate(
+                play,
                 "([g, w, h]) => mnistMath.preprocess(g, w, h)",
                 [gray.ravel().tolist(), width, height],
             )
@@ -211,12 +225,12 @@ def test_teach_is_one_update_params_step_and_reset_restores(play, mnist) -> None
     params, _meta = load_params(path)
     x = mnist.X_test[:, 3:4]
     label = 5
-    result = play.evaluate(
-        "([x, y]) => mnistMath.teach(x, y, 0.1)", [x[:, 0].tolist(), label]
+    result = _evaluate(
+        play, "([x, y]) => mnistMath.teach(x, y, 0.1)", [x[:, 0].tolist(), label]
     )
     grads = backward_prop(params, forward_prop(params, x), x, np.array([label]))
     stepped = update_params(params, grads, 0.1)
-    after = play.evaluate("mnistMath.params()")
+    after = _evaluate(play, "() => mnistMath.params()")
     for key, array in stepped.items():
         difference = np.abs(np.array(after[key]) - array).max()
         assert difference <= TOLERANCE, (
@@ -228,7 +242,7 @@ def test_teach_is_one_update_params_step_and_reset_restores(play, mnist) -> None
         "a step towards 5 makes 5 likelier"
     )
     play.evaluate("mnistMath.reset()")
-    restored = play.evaluate("mnistMath.params()")
+    restored = _evaluate(play, "() => mnistMath.params()")
     assert all(np.array_equal(np.array(restored[key]), params[key]) for key in params)
 
 
@@ -243,12 +257,13 @@ def _bars(page, container: str) -> np.ndarray:
 
 def _pad_gray(page) -> np.ndarray:
     """The drawing as the page reads it: gray = (0.299 R + 0.587 G + 0.114 B) / 255."""
-    rgba = page.evaluate(
+    rgba = _evaluate(
+        page,
         """() => {
           const pad = document.getElementById("play-pad");
           const data = pad.getContext("2d").getImageData(0, 0, pad.width, pad.height).data;
           return [Array.from(data), pad.width, pad.height];
-        }"""
+        }""",
     )
     data, width, height = rgba
     pixels = np.array(data, dtype=np.float64).reshape(height, width, 4)
@@ -287,7 +302,7 @@ def _bars_follow_the_drawing(page) -> None:
     x = preprocess_image(gray).reshape(-1, 1)
     params = {
         key: np.array(value, dtype=np.float64)
-        for key, value in page.evaluate("mnistMath.params()").items()
+        for key, value in _evaluate(page, "() => mnistMath.params()").items()
     }
     cache = forward_prop(params, x)
     assert np.abs(_bars(page, "play-output") - cache["A2"][:, 0]).max() <= TOLERANCE
@@ -303,8 +318,9 @@ def test_a_mouse_stroke_changes_the_bars(play) -> None:
     _draw_with_mouse(play, SEVEN)
     drawn = _bars(play, "play-output")
     assert np.abs(drawn - blank).max() > 0.01, "drawing did not move the probability bars"
-    seen = play.evaluate(
-        "Array.from(document.getElementById('play-seen').getContext('2d').getImageData(0, 0, 28, 28).data)"
+    seen = _evaluate(
+        play,
+        "() => Array.from(document.getElementById('play-seen').getContext('2d').getImageData(0, 0, 28, 28).data)",
     )
     assert max(seen) == 255, "the 28 x 28 input shows nothing"
     _bars_follow_the_drawing(play)
@@ -392,7 +408,7 @@ def test_gradient_bars_have_a_fixed_scale_so_a_sure_network_shows_short_bars(
         if _bars(play, "play-output")[digit] > 0.9999:
             break
         play.click(button)
-    W2 = np.array(play.evaluate("mnistMath.params()")["W2"])
+    W2 = np.array(_evaluate(play, "() => mnistMath.params()")["W2"])
     play.click(button)
     dZ2 = _bars(play, "play-dz2")
     dZ1 = _bars(play, "play-dz1")

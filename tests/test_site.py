@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -179,25 +180,32 @@ def check_site(
 ) -> Report:
     """Load pages of a built site in Chromium and report everything a reader would trip on."""
     report = Report()
-    with SiteServer(site) as server:
+    with SiteServer(site) as server, socket.socket() as nowhere:
         origin = server.origin
+        # Nothing leaves the machine: every request but those to 127.0.0.1 goes to a proxy
+        # on a port bound but never listened on, and fails; each is recorded as it starts.
+        # (Intercepting every request with context.route does the same, in a fifth more time.)
+        nowhere.bind(("127.0.0.1", 0))
         context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, service_workers="block"
+            viewport={"width": 1280, "height": 900},
+            service_workers="block",
+            proxy={
+                "server": f"http://127.0.0.1:{nowhere.getsockname()[1]}",
+                "bypass": "127.0.0.1",
+            },
         )
 
-        def route(route_obj, request=None):
-            url = route_obj.request.url
+        def remote(request) -> None:
+            url = request.url
             parsed = urllib.parse.urlsplit(url)
             if parsed.scheme not in ("http", "https") or parsed.hostname == "127.0.0.1":
-                route_obj.continue_()
                 return
             if ALLOWED_REMOTE.match(url):
                 report.allowed_remote.append(url)
             else:
                 report.remote_requests.append(url)
-            route_obj.abort()
 
-        context.route("**/*", route)
+        context.on("request", remote)
         page = context.new_page()
         failed: list[str] = []
         js_errors: list[str] = []

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,13 @@ def mkdocs_build(
         text=True,
         check=False,
     )
+
+
+def build_site(site: Path) -> tuple[Path, float, subprocess.CompletedProcess]:
+    """Build the repository's book into ``site`` with --strict: ``(site, seconds, result)``."""
+    started = time.perf_counter()
+    result = mkdocs_build(ROOT, site)
+    return site, time.perf_counter() - started, result
 
 
 def copy_book(target: Path) -> Path:

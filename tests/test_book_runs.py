@@ -19,15 +19,28 @@ from booktools.run_book import run_blocks
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.slow
-def test_every_block_runs_pasted_in_nav_order() -> None:
-    result = subprocess.run(
+def run_book() -> subprocess.CompletedProcess:
+    """``python -m booktools.run_book`` (``make book``) from the repository root."""
+    return subprocess.run(
         [sys.executable, "-m", "booktools.run_book"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=1200,
     )
+
+
+def background_work(items, tmp_path_factory) -> list[tuple]:
+    """The pasted book runs in the background from the session's start (tests/conftest.py)."""
+    wanted = any(
+        item.originalname == "test_every_block_runs_pasted_in_nav_order" for item in items
+    )
+    return [(2, "book", run_book, ())] if wanted else []
+
+
+@pytest.mark.slow
+def test_every_block_runs_pasted_in_nav_order(background) -> None:
+    result = background.result("book", run_book)
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
     print(summary)
     assert result.returncode == 0, (

@@ -10,6 +10,8 @@ format, dtypes, refusals and divergence checks. Speed is the benchmark's job
 (benchmarks/speed.py), not the tests'.
 """
 
+import contextlib
+import io
 import tracemalloc
 import warnings
 from pathlib import Path
@@ -114,16 +116,34 @@ def test_fast_agrees_with_the_reference_after_20_iterations(
         assert abs(ours - theirs) <= 5 / mnist.X_train.shape[1], "the recorded accuracy"
 
 
+def main_command() -> tuple[int, list[str]]:
+    """The README's main command, ``mnist-math train --no-progress``: its exit status and
+    the lines it prints."""
+    from mnist_math.cli import main
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = main(["train", "--no-progress"])
+    return status, printed.getvalue().splitlines()
+
+
+def background_work(items, tmp_path_factory) -> list[tuple]:
+    """The main command's training runs in the background from the session's start
+    (tests/conftest.py)."""
+    wanted = any(
+        item.originalname == "test_fast_reaches_the_reference_accuracy" for item in items
+    )
+    return [(1, "main command", main_command, ())] if wanted else []
+
+
 @pytest.mark.slow
-def test_fast_reaches_the_reference_accuracy(seed_run, capsys) -> None:
+def test_fast_reaches_the_reference_accuracy(background, seed_run) -> None:
     """The README's main command, `mnist-math train` (the fast engine, seed 0, 500
     iterations, float32): test accuracy within 0.3 percentage points of the float64
     reference's (tests/conftest.py trains it once), and the lines the README shows."""
-    from mnist_math.cli import main
-
-    assert main(["train", "--no-progress"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    status, lines = background.result("main command", main_command)
     print("\n".join(lines))
+    assert status == 0, f"the main command exited {status}"
     assert lines[0].startswith(
         "Training 784 -> 10 -> 10 on 60,000 images with the fast engine"
     )

@@ -961,8 +961,35 @@ def test_every_listed_model_is_committed_and_loads() -> None:
     )
 
 
+def train_the_other_models(out: Path) -> Path:
+    """Train every model of scripts/train_play_models.py but the seed network into ``out``
+    (the seed network is the session's ``seed_run``)."""
+    script = _script()
+    others = [model.name for model in script.MODELS if model.name != "seed"]
+    if others:
+        arguments = ["train_play_models.py", "--out", str(out), "--only", *others]
+        assert script.main(arguments) == 0, "scripts/train_play_models.py failed"
+    return out
+
+
+def background_work(items, tmp_path_factory) -> list[tuple]:
+    """The models' training runs in the background from the session's start
+    (tests/conftest.py)."""
+    wanted = any(
+        item.originalname == "test_committed_models_are_what_the_script_trains"
+        for item in items
+    )
+    if not wanted:
+        return []
+    return [
+        (1, "play models", train_the_other_models, (tmp_path_factory.mktemp("models"),))
+    ]
+
+
 @pytest.mark.slow
-def test_committed_models_are_what_the_script_trains(tmp_path, request) -> None:
+def test_committed_models_are_what_the_script_trains(
+    background, tmp_path, request
+) -> None:
     """Retrain every model of scripts/train_play_models.py and compare with models/*.npz.
 
     Full-batch training is deterministic for a fixed seed on one machine; across BLAS builds
@@ -976,10 +1003,7 @@ def test_committed_models_are_what_the_script_trains(tmp_path, request) -> None:
         "mnist_math.train.gradient_descent(X_train, Y_train, lr=0.1, iterations=500, "
     )
     seed_call += "n_hidden=10, seed=0)"
-    others = [model.name for model in script.MODELS if model.name != "seed"]
-    if others:
-        arguments = ["train_play_models.py", "--out", str(tmp_path), "--only", *others]
-        assert script.main(arguments) == 0
+    trained = background.result("play models", train_the_other_models, tmp_path)
     for model in script.MODELS:
         committed, committed_meta = load_params(ROOT / "models" / f"{model.name}.npz")
         if model.name == "seed":
@@ -990,7 +1014,7 @@ def test_committed_models_are_what_the_script_trains(tmp_path, request) -> None:
             fresh = seed_run.params
             fresh_meta = {"test_accuracy": seed_run.test_accuracy, "trainer": seed_call}
         else:
-            fresh, fresh_meta = load_params(tmp_path / f"{model.name}.npz")
+            fresh, fresh_meta = load_params(trained / f"{model.name}.npz")
         for name in committed:
             difference = np.abs(committed[name] - fresh[name]).max()
             assert difference <= 1e-6, (

@@ -3,27 +3,28 @@
 Each mutation replaces one line of a chapter's code by a mistake a learner makes. The slow
 test copies docs/ to a temporary directory, applies the mutation *to the chapter text*,
 tangles the copy with Entangled, and runs the test of tests/test_formulas.py that should
-catch it against the mutated package in a subprocess (``-x``: the first failure is enough).
-The mutation is caught when that run fails in the expected test. A control run of every
-such test on the unmutated copy must pass, so that a broken setup cannot count as a catch. The score is printed at the end of the run
+catch it against the mutated package in a fresh process (``-x``: the first failure is
+enough). The mutation is caught when that run fails in the expected test, having imported
+the copy's package. A control run of every such test on the unmutated copy must pass, so
+that a broken setup cannot count as a catch. The score is printed at the end of the run
 (tests/conftest.py).
 
 The quick tests check that each mutation still matches its chapter exactly once and that
 the chapter lists it, so the list cannot silently rot when a chapter changes.
 """
 
-import os
+import json
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FORMULA_TESTS = ("test_formulas.py", "conftest.py")
+FORMULA_TESTS = ("test_formulas.py", "conftest.py", "background_pool.py")
 
 
 @dataclass(frozen=True)
@@ -196,23 +197,125 @@ def tangled_copy(destination: Path, mutation: Mutation | None) -> Path:
     return destination
 
 
-def run_formula_tests(copy: Path, tests: list[str]) -> subprocess.CompletedProcess[str]:
-    """Run the named test functions of the copy's tests/test_formulas.py (only the tests
-    that should catch a mutation run: the others cannot change the verdict)."""
-    environment = dict(os.environ, PYTHONPATH=str(copy), PYTHONDONTWRITEBYTECODE="1")
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        *(f"tests/test_formulas.py::{name}" for name in tests),
-        "-x",
-        "-q",
-        "-p",
-        "no:cacheprovider",
+# A run is a fresh process with the copy first on its path. Starting Python and importing
+# NumPy, PyTorch and pytest was two thirds of a run's time: one "zygote" process imports them
+# once and forks a child per run, which imports the copy's package and runs pytest.
+ZYGOTE = r"""
+import json, os, signal, sys
+import numpy, pytest, torch  # what every run imports, imported once before the forks
+
+for line in sys.stdin:
+    copy, log, arguments = json.loads(line)
+    child = os.fork()
+    if child == 0:
+        signal.alarm(300)  # a run that hangs is killed, and reported by its status
+        sys.dont_write_bytecode = True
+        os.chdir(copy)
+        sys.path.insert(0, copy)
+        out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        status = int(pytest.main(arguments))
+        package = sys.modules.get("mnist_math")
+        print("mnist_math imported from", getattr(package, "__file__", None))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    _pid, status = os.waitpid(child, 0)
+    print(os.waitstatus_to_exitcode(status), flush=True)
+"""
+
+
+@dataclass(frozen=True)
+class FormulaRun:
+    """One run of formula tests in a copy: pytest's exit status and output, and the file of
+    the ``mnist_math`` it imported."""
+
+    returncode: int
+    stdout: str
+    imported: str
+
+
+class FormulaRuns:
+    """Run formula tests in tangled copies, each run a fresh child of one zygote."""
+
+    def __enter__(self) -> "FormulaRuns":
+        self.zygote = subprocess.Popen(
+            [sys.executable, "-c", ZYGOTE],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=tempfile.gettempdir(),
+        )
+        return self
+
+    def run(self, copy: Path, tests: list[str]) -> FormulaRun:
+        """Run the named test functions of the copy's tests/test_formulas.py (only the
+        tests that should catch a mutation run: the others cannot change the verdict)."""
+        log = copy / "pytest.log"
+        arguments = [f"tests/test_formulas.py::{name}" for name in tests]
+        arguments += ["-x", "-q", "-p", "no:cacheprovider"]
+        self.zygote.stdin.write(json.dumps([str(copy), str(log), arguments]) + "\n")
+        self.zygote.stdin.flush()
+        status = self.zygote.stdout.readline()
+        assert status, f"the zygote process died (exit status {self.zygote.poll()})"
+        output = log.read_text(encoding="utf-8")
+        last = output.rstrip().rpartition("\n")[2]
+        return FormulaRun(
+            int(status), output, last.removeprefix("mnist_math imported from ")
+        )
+
+    def __exit__(self, *exc) -> None:
+        self.zygote.stdin.close()
+        self.zygote.wait(timeout=60)
+
+
+def run_mutations(
+    folder: Path, mutations: list[Mutation], control: bool
+) -> dict[str, tuple[Path, FormulaRun]]:
+    """Tangle a copy per mutation (and an unmutated one for the control) under ``folder``
+    and run the tests that should catch it: ``{id or "control": (copy, run)}``."""
+    results = {}
+    with FormulaRuns() as runs:
+        if control:
+            copy = tangled_copy(folder / "control", None)
+            catchers = sorted({mutation.caught_by for mutation in MUTATIONS})
+            results["control"] = (copy, runs.run(copy, catchers))
+        for mutation in mutations:
+            copy = tangled_copy(folder / mutation.id, mutation)
+            results[mutation.id] = (copy, runs.run(copy, [mutation.caught_by]))
+    return results
+
+
+def _jobs(items) -> tuple[list[Mutation], bool]:
+    """The mutations this session's tests ask for, and whether the control is asked for."""
+    mutations = [
+        item.callspec.params["mutation"]
+        for item in items
+        if item.originalname == "test_mutation_is_caught"
     ]
-    return subprocess.run(
-        command, cwd=copy, env=environment, capture_output=True, text=True, timeout=300
-    )
+    control = any(item.originalname == "test_unmutated_copy_passes" for item in items)
+    return mutations, control
+
+
+def background_work(items, tmp_path_factory) -> list[tuple]:
+    """The control and the mutations this session's tests ask for, tangled and run in the
+    background from the session's start (tests/conftest.py)."""
+    mutations, control = _jobs(items)
+    if not mutations and not control:
+        return []
+    folder = tmp_path_factory.mktemp("mutations")
+    return [(2, "mutations", run_mutations, (folder, mutations, control))]
+
+
+@pytest.fixture(scope="module")
+def mutation_runs(
+    request, background, tmp_path_factory
+) -> dict[str, tuple[Path, FormulaRun]]:
+    """The runs this session's tests ask for (by the background, or now)."""
+    mutations, control = _jobs(request.session.items)
+    folder = tmp_path_factory.mktemp("mutations")
+    return background.result("mutations", run_mutations, folder, mutations, control)
 
 
 @pytest.mark.parametrize(
@@ -231,46 +334,15 @@ def test_chapter_lists_every_mutation() -> None:
 
 
 @pytest.mark.slow
-def test_unmutated_copy_passes(tmp_path: Path) -> None:
+def test_unmutated_copy_passes(mutation_runs) -> None:
     """The control: the same setup without a mutation passes, and imports the copy."""
-    copy = tangled_copy(tmp_path, None)
-    probe = subprocess.run(
-        [sys.executable, "-c", "import mnist_math; print(mnist_math.__file__)"],
-        cwd=copy,
-        env=dict(os.environ, PYTHONPATH=str(copy), PYTHONDONTWRITEBYTECODE="1"),
-        capture_output=True,
-        text=True,
-        timeout=60,
+    copy, result = mutation_runs["control"]
+    assert Path(result.imported).resolve().is_relative_to(copy.resolve()), (
+        f"the run imported mnist_math from {result.imported}, not from the tangled copy"
     )
-    assert Path(probe.stdout.strip()).resolve().is_relative_to(copy.resolve()), (
-        f"the subprocess imports {probe.stdout.strip() or probe.stderr}, not the tangled copy"
-    )
-    catchers = sorted({mutation.caught_by for mutation in MUTATIONS})
-    result = run_formula_tests(copy, catchers)
     assert result.returncode == 0, (
         f"the unmutated copy fails its formula tests:\n{result.stdout[-3000:]}"
     )
-
-
-def run_mutation(mutation: Mutation, folder: Path) -> subprocess.CompletedProcess[str]:
-    """Tangle the mutated copy in ``folder`` and run the test that should catch it."""
-    return run_formula_tests(tangled_copy(folder, mutation), [mutation.caught_by])
-
-
-@pytest.fixture(scope="module")
-def mutation_runs(request, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
-    """The mutations this session's tests ask for, each tangled and tested in its own copy
-    and subprocess, two at a time (each run is mostly a Python start-up: two keep two cores
-    busy)."""
-    wanted = [
-        item.callspec.params["mutation"]
-        for item in request.session.items
-        if item.originalname == "test_mutation_is_caught"
-    ]
-    folders = [tmp_path_factory.mktemp(mutation.id) for mutation in wanted]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = pool.map(run_mutation, wanted, folders)
-        return {mutation.id: result for mutation, result in zip(wanted, results)}
 
 
 @pytest.mark.slow
@@ -279,7 +351,10 @@ def mutation_runs(request, tmp_path_factory) -> dict[str, subprocess.CompletedPr
 )
 def test_mutation_is_caught(mutation: Mutation, mutation_runs, record_property) -> None:
     record_property("mutation", mutation.id)
-    result = mutation_runs[mutation.id]
+    copy, result = mutation_runs[mutation.id]
+    assert Path(result.imported).resolve().is_relative_to(copy.resolve()), (
+        f"the run imported mnist_math from {result.imported}, not from the mutated copy"
+    )
     failed = [
         line
         for line in result.stdout.splitlines()

@@ -8,9 +8,7 @@ it (the first cell finds ``mnist_math`` installed and installs nothing).
 """
 
 import json
-import multiprocessing
 import re
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -66,7 +64,7 @@ def test_notebook_is_valid_and_holds_every_block(page: Path) -> None:
 def execute(page: Path) -> tuple[str | None, int, int]:
     """Run the chapter's notebook in a fresh kernel: ``(failure or None, cells, cells run)``.
 
-    Runs in a worker process of ``executed`` (each notebook in its own kernel anyway)."""
+    Runs in a background worker process (each notebook in its own kernel anyway)."""
     notebook = build(page)
     client = nbclient.NotebookClient(
         notebook,
@@ -82,20 +80,29 @@ def execute(page: Path) -> tuple[str | None, int, int]:
     return None, len(code), sum(1 for cell in code if cell.execution_count)
 
 
-@pytest.fixture(scope="module")
-def executed(request) -> dict[str, tuple[str | None, int, int]]:
-    """The notebooks this session's tests ask for, executed two at a time: a kernel's
-    start-up is most of a notebook's time, and two kernels keep two cores busy."""
-    wanted = sorted(
+def background_work(items, tmp_path_factory) -> list[tuple]:
+    """The notebooks this session's tests ask for, each run in the background from the
+    session's start (tests/conftest.py): a kernel's start-up is most of a notebook's time."""
+    return [(3, f"notebook {page.stem}", execute, (page,)) for page in _wanted(items)]
+
+
+def _wanted(items) -> list[Path]:
+    return sorted(
         {
             item.callspec.params["page"]
-            for item in request.session.items
+            for item in items
             if item.originalname == "test_notebook_runs_top_to_bottom"
         }
     )
-    spawn = multiprocessing.get_context("spawn")  # no fork of a process with threads
-    with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
-        return dict(zip([page.stem for page in wanted], pool.map(execute, wanted)))
+
+
+@pytest.fixture(scope="module")
+def executed(request, background) -> dict[str, tuple[str | None, int, int]]:
+    """The notebooks this session's tests ask for, run (by the background, or now)."""
+    return {
+        page.stem: background.result(f"notebook {page.stem}", execute, page)
+        for page in _wanted(request.session.items)
+    }
 
 
 @pytest.mark.slow

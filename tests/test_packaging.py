@@ -39,11 +39,22 @@ def run(*command: str | Path, **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
+def build_dist(out: Path) -> Path:
+    """``python -m build`` of the repository into ``out``: a wheel and an sdist."""
     run(sys.executable, "-m", "build", "--outdir", out, ROOT, cwd=ROOT)
     return out
+
+
+def background_work(items, tmp_path_factory) -> list[tuple]:
+    """The build runs in the background from the session's start (tests/conftest.py)."""
+    if not any("dist" in item.fixturenames for item in items):
+        return []
+    return [(2, "dist", build_dist, (tmp_path_factory.mktemp("dist"),))]
+
+
+@pytest.fixture(scope="module")
+def dist(background, tmp_path_factory) -> Path:
+    return background.result("dist", build_dist, tmp_path_factory.mktemp("dist"))
 
 
 def test_the_wheel_holds_the_package_and_nothing_else(dist: Path) -> None:

@@ -437,9 +437,9 @@ def test_cli_torch_backend(monkeypatch, capsys) -> None:
 # The real MNIST
 
 
-@pytest.mark.slow
-def test_accuracy_on_mnist() -> None:
-    """The seed's configuration (500 full-batch SGD iterations, lr 0.1, seed 0) in float32."""
+def seed_configuration_in_torch() -> tuple[str, dict, float, float]:
+    """The seed's configuration (500 full-batch SGD iterations, lr 0.1, seed 0) in float32
+    with ``train_torch``: ``(device, history, test accuracy, seconds)``."""
     from mnist_math.data import as_columns, load_mnist
 
     (x_train, y_train), (x_test, y_test) = load_mnist()
@@ -452,7 +452,22 @@ def test_accuracy_on_mnist() -> None:
     )
     elapsed = time.perf_counter() - start
     predictions = predict(params, X_test)
-    test_accuracy = float(np.mean(predictions == y_test))
+    return str(device), history, float(np.mean(predictions == y_test)), elapsed
+
+
+def background_work(items, tmp_path_factory) -> list[tuple]:
+    """The training on the real MNIST runs in the background from the session's start
+    (tests/conftest.py)."""
+    wanted = any(item.originalname == "test_accuracy_on_mnist" for item in items)
+    return [(1, "torch twin", seed_configuration_in_torch, ())] if wanted else []
+
+
+@pytest.mark.slow
+def test_accuracy_on_mnist(background) -> None:
+    """The seed's configuration (500 full-batch SGD iterations, lr 0.1, seed 0) in float32."""
+    device, history, test_accuracy, elapsed = background.result(
+        "torch twin", seed_configuration_in_torch
+    )
     print(
         f"torch ({device}, float32): final training loss {history['loss'][-1]:.4f}, "
         f"test accuracy {test_accuracy:.2%}, {elapsed:.1f} s"

@@ -39,7 +39,7 @@ def _timed(function, *args):
 
 
 class Background:
-    """The session's background work: a future per key, collected once."""
+    """The session's background work: a future per key, its result kept once collected."""
 
     def __init__(self, tasks: list[tuple[int, str, object, tuple]]) -> None:
         self.futures: dict[str, Future] = {}
@@ -57,22 +57,22 @@ class Background:
             for _order, key, function, args in sorted(tasks, key=lambda task: task[0]):
                 self.futures[key] = self.pool.submit(_timed, function, *args)
 
-    def result(self, key: str, function, *args):
-        """The work's result: the background's if it was started, else computed now; kept
-        for the session, so that every test asking for a key gets the one result."""
-        if key in self.results:
-            return self.results[key]
-        future = self.futures.get(key)
-        if future is None:
-            result = function(*args)
-        else:
+    def result(self, key: str):
+        """The result of the work started under ``key``, waited for once and kept for the
+        session, so that every test asking for a key gets the one result."""
+        if key not in self.results:
+            future = self.futures.get(key)
+            if future is None:
+                raise LookupError(
+                    f"no background work {key!r} was started: the background_work of its "
+                    "test module did not ask for it (tests/conftest.py)"
+                )
             waiting = time.time()
-            result, started, finished = future.result()
+            self.results[key], started, finished = future.result()
             self.waited += time.time() - waiting
             self.spans[key] = (started, finished)
             del self.futures[key]  # collected: close() need not stop it
-        self.results[key] = result
-        return result
+        return self.results[key]
 
     def close(self) -> None:
         """End the pool. Work no test collected (the session stopped early: ``-x``, Ctrl-C,

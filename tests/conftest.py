@@ -79,7 +79,7 @@ def seed_run(background) -> SeedRun:
     """The seed's configuration trained once per session, in the background (below):
     tests/test_training.py checks it, and tests/test_fast.py, tests/test_model_io.py and
     tests/test_teaching.py compare with it. ``seconds`` is the background's time."""
-    return background.result("seed_run", train_seed_run)
+    return background.result("seed_run")
 
 
 # --------------------------------------------------------------------------------------
@@ -95,8 +95,7 @@ def seed_run(background) -> SeedRun:
 # A test module lists its work in ``background_work(items, tmp_path_factory)``, returning
 # ``[(order, key, function, args), ...]`` (order 0 first: 0 the site builds the browser
 # tests need early, 1 the trainings, the longest work, 2 the rest, 3 the many short runs
-# that fill the end), and collects each result with ``background.result(key, function,
-# *args)``, which does the work then and there when the session did not start it. The
+# that fill the end); its tests collect each result with ``background.result(key)``. The
 # session prints how long the tests waited for it; MNIST_MATH_BACKGROUND_LOG=file writes
 # when each piece started and ended.
 
@@ -111,7 +110,7 @@ def pytest_collection_modifyitems(items) -> None:
 def background(request, tmp_path_factory):
     """Start the background work of the session's tests (see above); close it at the end."""
     items = request.session.items
-    needed = set().union(*(item.fixturenames for item in items)) if items else set()
+    needed = set().union(*(item.fixturenames for item in items))
     tasks = []
     if needed & {"built_site", "damaged_site"} and _can_build():
         from site_harness import build_damaged_copy, build_site
@@ -160,13 +159,11 @@ def _can_build() -> bool:
 
 
 @pytest.fixture(scope="session")
-def built_site(background, tmp_path_factory) -> Path:
-    from site_harness import ROOT, _require_build_inputs, build_site
+def built_site(background) -> Path:
+    from site_harness import ROOT, _require_build_inputs
 
     _require_build_inputs(ROOT)
-    site, seconds, result = background.result(
-        "built_site", build_site, tmp_path_factory.mktemp("site") / "site"
-    )
+    site, seconds, result = background.result("built_site")
     if result.returncode != 0:
         pytest.fail(
             f"mkdocs build --strict failed ({seconds:.1f} s):\n{result.stdout}\n{result.stderr}"
@@ -176,15 +173,13 @@ def built_site(background, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def damaged_site(background, tmp_path_factory):
+def damaged_site(background):
     """A damaged copy of the book, built once with --strict: ``(site, build result)``
     (tests/site_harness.py, ``build_damaged_copy``, says what is damaged)."""
-    from site_harness import ROOT, _require_build_inputs, build_damaged_copy
+    from site_harness import ROOT, _require_build_inputs
 
     _require_build_inputs(ROOT)
-    site, result = background.result(
-        "damaged_site", build_damaged_copy, tmp_path_factory.mktemp("damaged") / "book"
-    )
+    site, result = background.result("damaged_site")
     assert (site / "index.html").exists(), (
         f"the damaged copy wrote no site:\n{result.stdout}\n{result.stderr}"
     )

@@ -1,6 +1,6 @@
 """The pool that runs the session's slow work in the background (tests/background_pool.py).
 
-Its results must be the work's results, computed once; its processes must run only on an
+Its results must be the work's results, collected once; its processes must run only on an
 idle core, with one BLAS thread; and work that no test collects must not hold the session
 open at its end.
 """
@@ -29,8 +29,8 @@ def square(x: int) -> int:
 def test_background_work_runs_elsewhere_at_idle_priority_with_one_thread() -> None:
     work = Background([(1, "facts", where_and_how, ()), (0, "square", square, (7,))])
     try:
-        facts = work.result("facts", where_and_how)
-        assert work.result("square", square, 7) == 49
+        facts = work.result("facts")
+        assert work.result("square") == 49
     finally:
         work.close()
     assert facts["pid"] != os.getpid(), "the work ran in the test's own process"
@@ -39,20 +39,16 @@ def test_background_work_runs_elsewhere_at_idle_priority_with_one_thread() -> No
     assert "2 runs" in work.summary()
 
 
-def test_work_not_started_is_done_on_the_spot_once() -> None:
-    calls = []
-
-    def count() -> int:
-        calls.append(1)
-        return len(calls)
-
-    work = Background([])
-    assert work.pool is None
-    assert work.result("count", count) == 1
-    assert work.result("count", count) == 1, "a second ask gets the first result"
-    assert calls == [1]
-    work.close()
-    assert work.summary() is None
+def test_a_result_is_kept_and_work_never_started_is_an_error() -> None:
+    work = Background([(0, "facts", where_and_how, ())])
+    try:
+        first = work.result("facts")
+        assert work.result("facts") is first, "a second ask gets the first result"
+        with pytest.raises(LookupError, match="no background work 'other'"):
+            work.result("other")
+    finally:
+        work.close()
+    assert Background([]).pool is None, "no work, no pool"
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="process groups")

@@ -40,7 +40,7 @@ def background_work(items, tmp_path_factory) -> list[tuple]:
 
 @pytest.mark.slow
 def test_every_block_runs_pasted_in_nav_order(background) -> None:
-    result = background.result("book", run_book)
+    result = background.result("book")
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
     print(summary)
     assert result.returncode == 0, (

@@ -141,7 +141,7 @@ def test_fast_reaches_the_reference_accuracy(background, seed_run) -> None:
     """The README's main command, `mnist-math train` (the fast engine, seed 0, 500
     iterations, float32): test accuracy within 0.3 percentage points of the float64
     reference's (tests/conftest.py trains it once), and the lines the README shows."""
-    status, lines = background.result("main command", main_command)
+    status, lines = background.result("main command")
     print("\n".join(lines))
     assert status == 0, f"the main command exited {status}"
     assert lines[0].startswith(

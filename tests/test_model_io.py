@@ -987,9 +987,7 @@ def background_work(items, tmp_path_factory) -> list[tuple]:
 
 
 @pytest.mark.slow
-def test_committed_models_are_what_the_script_trains(
-    background, tmp_path, request
-) -> None:
+def test_committed_models_are_what_the_script_trains(background, request) -> None:
     """Retrain every model of scripts/train_play_models.py and compare with models/*.npz.
 
     Full-batch training is deterministic for a fixed seed on one machine; across BLAS builds
@@ -1003,7 +1001,7 @@ def test_committed_models_are_what_the_script_trains(
         "mnist_math.train.gradient_descent(X_train, Y_train, lr=0.1, iterations=500, "
     )
     seed_call += "n_hidden=10, seed=0)"
-    trained = background.result("play models", train_the_other_models, tmp_path)
+    trained = background.result("play models")
     for model in script.MODELS:
         committed, committed_meta = load_params(ROOT / "models" / f"{model.name}.npz")
         if model.name == "seed":

@@ -287,35 +287,19 @@ def run_mutations(
     return results
 
 
-def _jobs(items) -> tuple[list[Mutation], bool]:
-    """The mutations this session's tests ask for, and whether the control is asked for."""
+def background_work(items, tmp_path_factory) -> list[tuple]:
+    """The control and the mutations this session's tests ask for, tangled and run in the
+    background from the session's start (tests/conftest.py)."""
     mutations = [
         item.callspec.params["mutation"]
         for item in items
         if item.originalname == "test_mutation_is_caught"
     ]
     control = any(item.originalname == "test_unmutated_copy_passes" for item in items)
-    return mutations, control
-
-
-def background_work(items, tmp_path_factory) -> list[tuple]:
-    """The control and the mutations this session's tests ask for, tangled and run in the
-    background from the session's start (tests/conftest.py)."""
-    mutations, control = _jobs(items)
     if not mutations and not control:
         return []
     folder = tmp_path_factory.mktemp("mutations")
     return [(2, "mutations", run_mutations, (folder, mutations, control))]
-
-
-@pytest.fixture(scope="module")
-def mutation_runs(
-    request, background, tmp_path_factory
-) -> dict[str, tuple[Path, FormulaRun]]:
-    """The runs this session's tests ask for (by the background, or now)."""
-    mutations, control = _jobs(request.session.items)
-    folder = tmp_path_factory.mktemp("mutations")
-    return background.result("mutations", run_mutations, folder, mutations, control)
 
 
 @pytest.mark.parametrize(
@@ -334,9 +318,9 @@ def test_chapter_lists_every_mutation() -> None:
 
 
 @pytest.mark.slow
-def test_unmutated_copy_passes(mutation_runs) -> None:
+def test_unmutated_copy_passes(background) -> None:
     """The control: the same setup without a mutation passes, and imports the copy."""
-    copy, result = mutation_runs["control"]
+    copy, result = background.result("mutations")["control"]
     assert Path(result.imported).resolve().is_relative_to(copy.resolve()), (
         f"the run imported mnist_math from {result.imported}, not from the tangled copy"
     )
@@ -349,9 +333,9 @@ def test_unmutated_copy_passes(mutation_runs) -> None:
 @pytest.mark.parametrize(
     "mutation", MUTATIONS, ids=[mutation.id for mutation in MUTATIONS]
 )
-def test_mutation_is_caught(mutation: Mutation, mutation_runs, record_property) -> None:
+def test_mutation_is_caught(mutation: Mutation, background, record_property) -> None:
     record_property("mutation", mutation.id)
-    copy, result = mutation_runs[mutation.id]
+    copy, result = background.result("mutations")[mutation.id]
     assert Path(result.imported).resolve().is_relative_to(copy.resolve()), (
         f"the run imported mnist_math from {result.imported}, not from the mutated copy"
     )

@@ -83,32 +83,18 @@ def execute(page: Path) -> tuple[str | None, int, int]:
 def background_work(items, tmp_path_factory) -> list[tuple]:
     """The notebooks this session's tests ask for, each run in the background from the
     session's start (tests/conftest.py): a kernel's start-up is most of a notebook's time."""
-    return [(3, f"notebook {page.stem}", execute, (page,)) for page in _wanted(items)]
-
-
-def _wanted(items) -> list[Path]:
-    return sorted(
-        {
-            item.callspec.params["page"]
-            for item in items
-            if item.originalname == "test_notebook_runs_top_to_bottom"
-        }
-    )
-
-
-@pytest.fixture(scope="module")
-def executed(request, background) -> dict[str, tuple[str | None, int, int]]:
-    """The notebooks this session's tests ask for, run (by the background, or now)."""
-    return {
-        page.stem: background.result(f"notebook {page.stem}", execute, page)
-        for page in _wanted(request.session.items)
+    pages = {
+        item.callspec.params["page"]
+        for item in items
+        if item.originalname == "test_notebook_runs_top_to_bottom"
     }
+    return [(3, f"notebook {page.stem}", execute, (page,)) for page in sorted(pages)]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("page", CHAPTERS, ids=[page.stem for page in CHAPTERS])
-def test_notebook_runs_top_to_bottom(page: Path, executed) -> None:
-    failure, cells, ran = executed[page.stem]
+def test_notebook_runs_top_to_bottom(page: Path, background) -> None:
+    failure, cells, ran = background.result(f"notebook {page.stem}")
     if failure:
         pytest.fail(failure)
     assert ran == cells > 0, f"{ran} of {cells} code cells ran"

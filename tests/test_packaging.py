@@ -53,8 +53,8 @@ def background_work(items, tmp_path_factory) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def dist(background, tmp_path_factory) -> Path:
-    return background.result("dist", build_dist, tmp_path_factory.mktemp("dist"))
+def dist(background) -> Path:
+    return background.result("dist")
 
 
 def test_the_wheel_holds_the_package_and_nothing_else(dist: Path) -> None:

@@ -184,7 +184,8 @@ def check_site(
         origin = server.origin
         # Nothing leaves the machine: every request but those to 127.0.0.1 goes to a proxy
         # on a port bound but never listened on, and fails; each is recorded as it starts.
-        # (Intercepting every request with context.route does the same, in a fifth more time.)
+        # (Intercepting every request with context.route does the same: 19.0 s for the
+        # check, against 16.9 s this way, on a 2-core AMD EPYC Zen 5.)
         nowhere.bind(("127.0.0.1", 0))
         context = browser.new_context(
             viewport={"width": 1280, "height": 900},

@@ -465,9 +465,7 @@ def background_work(items, tmp_path_factory) -> list[tuple]:
 @pytest.mark.slow
 def test_accuracy_on_mnist(background) -> None:
     """The seed's configuration (500 full-batch SGD iterations, lr 0.1, seed 0) in float32."""
-    device, history, test_accuracy, elapsed = background.result(
-        "torch twin", seed_configuration_in_torch
-    )
+    device, history, test_accuracy, elapsed = background.result("torch twin")
     print(
         f"torch ({device}, float32): final training loss {history['loss'][-1]:.4f}, "
         f"test accuracy {test_accuracy:.2%}, {elapsed:.1f} s"
